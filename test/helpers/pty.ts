@@ -1,0 +1,59 @@
+/**
+ * Real pseudo-terminal pairs through socat, for tests that must cross a real serial line
+ * discipline with the serialport package. Tests call `ptyPairOrSkip(this)`: without socat they
+ * are marked pending, unless REQUIRE_SOCAT=1 (as in CI), where a missing socat fails the test.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface PtyPair {
+  /** Path of one end (give it to the binding under test). */
+  a: string;
+  /** Path of the other end (the emulated device opens it). */
+  b: string;
+  close(): Promise<void>;
+}
+
+export function socatAvailable(): boolean {
+  return spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
+}
+
+export async function openPtyPair(): Promise<PtyPair> {
+  const dir = mkdtempSync(join(tmpdir(), 'pty-'));
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  const child: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 200 && !(existsSync(a) && existsSync(b)); i++) {
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  if (!(existsSync(a) && existsSync(b))) {
+    child.kill();
+    throw new Error('socat did not create the pseudo-terminals');
+  }
+  return {
+    a,
+    b,
+    close: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill();
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** In a mocha test or hook: a pty pair, or skip (pending) when socat is missing and not required. */
+export async function ptyPairOrSkip(ctx: Mocha.Context): Promise<PtyPair> {
+  if (!socatAvailable()) {
+    if (process.env['REQUIRE_SOCAT'] === '1') throw new Error('socat is required (REQUIRE_SOCAT=1) but not installed');
+    ctx.skip();
+  }
+  return openPtyPair();
+}
