@@ -1,0 +1,99 @@
+/**
+ * The uplink events a network server publishes, in the JSON shapes of ChirpStack v4 and The Things
+ * Stack v3 (FIELD-FACTS.md): zero and false fields are left out, as both servers do.
+ */
+import { dataRate } from '../../firmware-bindings/lora/region-eu868.js';
+
+export interface NsUplink {
+  devEui: string;
+  devAddr: string;
+  deviceName: string;
+  applicationId: string;
+  applicationName: string;
+  tenantId: string;
+  fCnt: number;
+  fPort: number;
+  payload: Buffer;
+  confirmed: boolean;
+  adr: boolean;
+  dr: number;
+  frequencyHz: number;
+  time: number;
+  rssi: number;
+  snr: number;
+  gatewayId: string;
+  deduplicationId: string;
+}
+
+function omitEmpty<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== 0 && v !== false && v !== '' && v !== undefined && v !== null),
+  ) as Partial<T>;
+}
+
+export function chirpStackUplinkEvent(u: NsUplink): Record<string, unknown> {
+  const rate = dataRate(u.dr);
+  return omitEmpty({
+    deduplicationId: u.deduplicationId,
+    time: new Date(u.time).toISOString(),
+    deviceInfo: {
+      tenantId: u.tenantId,
+      tenantName: 'HAVAG',
+      applicationId: u.applicationId,
+      applicationName: u.applicationName,
+      deviceProfileId: '4a2f1e3c-0000-4000-8000-0000000000a1',
+      deviceProfileName: 'tram-occupancy-gateway',
+      deviceName: u.deviceName,
+      devEui: u.devEui,
+      deviceClassEnabled: 'CLASS_A',
+      tags: {},
+    },
+    devAddr: u.devAddr,
+    adr: u.adr,
+    dr: u.dr,
+    fCnt: u.fCnt,
+    fPort: u.fPort,
+    confirmed: u.confirmed,
+    data: u.payload.toString('base64'),
+    rxInfo: [
+      omitEmpty({
+        gatewayId: u.gatewayId,
+        uplinkId: (u.fCnt * 7919 + 1) % 65536,
+        rssi: u.rssi,
+        snr: u.snr,
+        channel: Math.round((u.frequencyHz - 868_100_000) / 200_000),
+        context: 'AAAAAA==',
+        crcStatus: 'CRC_OK',
+      }),
+    ],
+    txInfo: {
+      frequency: u.frequencyHz,
+      modulation: { lora: { bandwidth: rate.bandwidthHz, spreadingFactor: rate.sf, codeRate: 'CR_4_5' } },
+    },
+  });
+}
+
+export function ttsUplinkMessage(u: NsUplink): Record<string, unknown> {
+  const rate = dataRate(u.dr);
+  return {
+    end_device_ids: {
+      device_id: u.deviceName,
+      application_ids: { application_id: u.applicationName },
+      dev_eui: u.devEui.toUpperCase(),
+      dev_addr: u.devAddr.toUpperCase(),
+    },
+    received_at: new Date(u.time).toISOString(),
+    uplink_message: omitEmpty({
+      f_port: u.fPort,
+      f_cnt: u.fCnt,
+      frm_payload: u.payload.toString('base64'),
+      rx_metadata: [{ gateway_ids: { gateway_id: 'havag-gw-1', eui: u.gatewayId.toUpperCase() }, rssi: u.rssi, snr: u.snr }],
+      settings: {
+        data_rate: { lora: { bandwidth: rate.bandwidthHz, spreading_factor: rate.sf, coding_rate: '4/5' } },
+        frequency: String(u.frequencyHz),
+      },
+      received_at: new Date(u.time).toISOString(),
+      confirmed: u.confirmed,
+    }),
+  };
+}
