@@ -1,0 +1,114 @@
+/**
+ * The vehicle's configuration: one YAML or JSON file per vehicle, validated once at start with zod
+ * into a frozen object; secrets (the AppKey) in a separate file readable by the service user only.
+ * A bad config is refused with a message that names the field.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../common/errors.js';
+
+const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`), `expected ${bytes} bytes of hex`);
+
+export const GatewayConfigSchema = z
+  .object({
+    vehicle: z
+      .object({
+        id: z.string().min(1).describe('fleet number, e.g. "661"'),
+        type: z.string().min(1),
+        seats: z.number().int().positive(),
+        capacity: z.number().int().positive(),
+        levels: z.object({ medium: z.number().int().positive(), high: z.number().int().positive() }),
+      })
+      .strict(),
+    timeZone: z.string().default('Europe/Berlin'),
+    modem: z
+      .object({
+        dialect: z.enum(['rui3', 'rn2483']),
+        port: z.string().min(1),
+        baudRate: z.number().int().positive().optional(),
+        adr: z.boolean().default(true),
+        dataRate: z.number().int().min(0).max(5).optional(),
+      })
+      .strict(),
+    lorawan: z.object({ devEui: hex(8), joinEui: hex(8) }).strict(),
+    uplink: z
+      .object({
+        outboxPath: z.string().min(1),
+        outboxMaxReports: z.number().int().positive().default(50_000),
+        dailyAirtimeMs: z.number().int().positive().max(86_400_000).default(30_000),
+        serviceHours: z.number().positive().max(24).default(19),
+        liveEnabled: z.boolean().default(true),
+        maxBatchDelayMinutes: z.number().positive().default(20),
+        resendAfterHours: z.number().positive().default(4),
+      })
+      .strict(),
+    counting: z.object({ departureGraceSeconds: z.number().positive().max(300).default(15) }).strict().default({ departureGraceSeconds: 15 }),
+    sources: z
+      .object({
+        ibis: z.object({ port: z.string().min(1) }).strict().optional(),
+        doorBoard: z.object({ port: z.string().min(1) }).passthrough().optional(),
+        camera: z.object({ port: z.string().min(1) }).passthrough().optional(),
+      })
+      .strict()
+      .default({}),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
+  })
+  .strict()
+  .refine((c) => c.vehicle.levels.medium < c.vehicle.levels.high, { message: 'levels.medium must be below levels.high', path: ['vehicle', 'levels'] });
+
+export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema>>;
+
+export const GatewaySecretsSchema = z.object({ appKey: hex(16) }).strict();
+export type GatewaySecrets = Readonly<z.infer<typeof GatewaySecretsSchema>>;
+
+function readStructured(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(what, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(what, `${path} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+function validate<T>(schema: z.ZodType<T>, raw: unknown, path: string): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(issue.path.join('.') || '(root)', `${issue.message} (in ${path})`);
+  }
+  return parsed.data;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function parseGatewayConfig(raw: unknown, path = '(inline)'): GatewayConfig {
+  return deepFreeze(validate(GatewayConfigSchema, raw, path));
+}
+
+export function loadGatewayConfig(path: string): GatewayConfig {
+  return parseGatewayConfig(readStructured(path, 'config'), path);
+}
+
+/** Reads the secrets file; refuses one that others than its owner may read. */
+export function loadGatewaySecrets(path: string): GatewaySecrets {
+  try {
+    const mode = statSync(path).mode & 0o077;
+    if (mode !== 0) throw new ConfigError('secrets', `${path} is readable by group or others (chmod 600 ${path})`);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError('secrets', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return deepFreeze(validate(GatewaySecretsSchema, readStructured(path, 'secrets'), path));
+}

@@ -1,0 +1,56 @@
+/**
+ * Occupancy levels. Halle shows passengers three (leer / mittel / stark besetzt); GTFS-Realtime has
+ * its own scale. Thresholds are per vehicle type and come from data (vehicle-types), never code.
+ */
+import { Level } from '../../proto/frames.js';
+
+export { Level };
+
+export interface LevelThresholds {
+  /** Load (passengers) from which the level is "mittel". */
+  medium: number;
+  /** Load from which the level is "stark besetzt". */
+  high: number;
+}
+
+export function levelFor(load: number, t: LevelThresholds): Level {
+  if (load >= t.high) return Level.LEVEL_HIGH;
+  if (load >= t.medium) return Level.LEVEL_MEDIUM;
+  return Level.LEVEL_LOW;
+}
+
+export const LEVEL_NAMES: Record<Level, string> = {
+  [Level.LEVEL_UNKNOWN]: 'unbekannt',
+  [Level.LEVEL_LOW]: 'leer',
+  [Level.LEVEL_MEDIUM]: 'mittel',
+  [Level.LEVEL_HIGH]: 'stark besetzt',
+};
+
+/** GTFS-Realtime OccupancyStatus values (not a linear scale). */
+export enum GtfsOccupancyStatus {
+  EMPTY = 0,
+  MANY_SEATS_AVAILABLE = 1,
+  FEW_SEATS_AVAILABLE = 2,
+  STANDING_ROOM_ONLY = 3,
+  CRUSHED_STANDING_ROOM_ONLY = 4,
+  FULL = 5,
+  NOT_ACCEPTING_PASSENGERS = 6,
+  NO_DATA_AVAILABLE = 7,
+  NOT_BOARDABLE = 8,
+}
+
+/** GTFS-RT status from a load, the seats and the design capacity (seated + standing at 4/m²). */
+export function gtfsOccupancyStatus(load: number | undefined, seats: number, capacity: number): GtfsOccupancyStatus {
+  if (load === undefined || !Number.isFinite(load)) return GtfsOccupancyStatus.NO_DATA_AVAILABLE;
+  if (load <= 0) return GtfsOccupancyStatus.EMPTY;
+  if (load < seats * 0.5) return GtfsOccupancyStatus.MANY_SEATS_AVAILABLE;
+  if (load < seats) return GtfsOccupancyStatus.FEW_SEATS_AVAILABLE;
+  if (load < capacity * 0.8) return GtfsOccupancyStatus.STANDING_ROOM_ONLY;
+  if (load < capacity) return GtfsOccupancyStatus.CRUSHED_STANDING_ROOM_ONLY;
+  return GtfsOccupancyStatus.FULL;
+}
+
+/** Load as a share of design capacity in steps of 10 % (the Live frame's occupancy_tenths), capped at 300 %. */
+export function occupancyTenths(load: number, capacity: number): number {
+  return Math.min(30, Math.max(0, Math.round((load / capacity) * 10)));
+}

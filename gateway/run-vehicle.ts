@@ -1,0 +1,61 @@
+/**
+ * Starts the gateway on a vehicle from its validated config: opens the modem's serial port, the
+ * outbox file, the estimator and the configured sources, and runs until told to stop (SIGTERM from
+ * systemd). Reconnection of ports is the bindings' business; this only wires and supervises.
+ */
+import { SystemClock } from '../common/clock.js';
+import { ConfigError } from '../common/errors.js';
+import { configureLogging, moduleLogger } from '../common/log.js';
+import { localDayStart } from '../common/time.js';
+import type { LoraModem } from '../firmware-bindings/lora/modem.js';
+import { RUI3_SERIAL, Rui3Modem } from '../firmware-bindings/lora/rui3.js';
+import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
+import type { GatewayConfig, GatewaySecrets } from './config.js';
+import { RunningSumEstimator } from './estimation/estimator.js';
+import { Gateway } from './gateway.js';
+import { Outbox } from './uplink/outbox.js';
+
+const log = moduleLogger('gateway.run');
+
+export async function runVehicleGateway(config: GatewayConfig, secrets: GatewaySecrets, signal: AbortSignal): Promise<void> {
+  configureLogging({ level: config.log.level });
+  const clock = new SystemClock();
+  if (config.modem.dialect !== 'rui3') throw new ConfigError('modem.dialect', `${config.modem.dialect} is not supported by this build yet`);
+  const port = await openSerialPort({ path: config.modem.port, ...RUI3_SERIAL, baudRate: config.modem.baudRate ?? RUI3_SERIAL.baudRate });
+  const modem: LoraModem = new Rui3Modem(port, clock, {
+    credentials: { devEui: config.lorawan.devEui, joinEui: config.lorawan.joinEui, appKey: secrets.appKey },
+    adr: config.modem.adr,
+    ...(config.modem.dataRate !== undefined ? { dr: config.modem.dataRate } : {}),
+  });
+  const outbox = new Outbox({ path: config.uplink.outboxPath, maxReports: config.uplink.outboxMaxReports });
+  const gateway = new Gateway(
+    { clock, modem, outbox, estimator: new RunningSumEstimator({ seats: config.vehicle.seats, capacity: config.vehicle.capacity }) },
+    {
+      vehicleId: config.vehicle.id,
+      capacity: config.vehicle.capacity,
+      seats: config.vehicle.seats,
+      levels: config.vehicle.levels,
+      departureGraceMs: config.counting.departureGraceSeconds * 1000,
+      liveEnabled: config.uplink.liveEnabled,
+      dailyAirtimeMs: config.uplink.dailyAirtimeMs,
+      serviceHours: config.uplink.serviceHours,
+      dayOf: (t) => localDayStart(t, config.timeZone),
+      scheduler: {
+        maxBatchDelayMs: config.uplink.maxBatchDelayMinutes * 60_000,
+        resendAfterMs: config.uplink.resendAfterHours * 3_600_000,
+        liveMaxAgeMs: 90_000,
+        maxBatch: 40,
+        busyRetryMs: 5000,
+      },
+    },
+  );
+  const configured = Object.keys(config.sources);
+  if (configured.length === 0) log.warn('no sources configured: the gateway will report nothing until door board, IBIS or camera are set in the config');
+  await gateway.start();
+  log.info({ vehicle: config.vehicle.id, pending: outbox.size, sources: configured }, 'running');
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  log.info('stopping');
+  await gateway.stop();
+  outbox.close();
+  port.destroy();
+}
