@@ -1,11 +1,25 @@
 /**
  * The `occupancy` command line: one program for engineers (simulate), vehicles (gateway) and
- * technicians (provisioning). Each part registers its own subcommands.
+ * technicians (provisioning). Each part registers its own subcommands. Errors print one line that
+ * says what to do, not a stack trace (set DEBUG=1 for the trace).
  */
 import { Command } from 'commander';
+import { ConfigError } from '../../common/errors.js';
+import { registerGatewayCommands } from '../../gateway/cli.js';
+import { registerSimulateCommands } from '../../simulator/cli.js';
 
 const program = new Command('occupancy')
   .description('HAVAG tram occupancy: gateway, simulator, provisioning and backend tools')
   .showHelpAfterError();
 
-await program.parseAsync(process.argv);
+registerSimulateCommands(program);
+registerGatewayCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (process.env['DEBUG']) throw error;
+  const message = error instanceof ConfigError ? `configuration error: ${error.message}` : `error: ${(error as Error).message}`;
+  console.error(message);
+  process.exitCode = error instanceof ConfigError ? 2 : 1;
+}

@@ -1,0 +1,47 @@
+/** `occupancy simulate`: runs a scenario on the bench and reports against ground truth. */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { configureLogging } from '../common/log.js';
+import { runScenario, type Progress } from './bench/run-scenario.js';
+import { summaryTable } from './bench/summary-table.js';
+import { loadScenario } from './scenario.js';
+
+function progressPrinter(): (p: Progress) => void {
+  const tty = process.stderr.isTTY;
+  let lastDecile = -1;
+  return (p) => {
+    const pct = Math.floor((100 * p.simulatedMs) / p.totalMs);
+    const hours = (p.simulatedMs / 3_600_000).toFixed(1);
+    const line = `  simulating: ${String(pct).padStart(3)} %  ${hours} h  ${p.stopEvents} stop events, ${p.delivered} reports delivered`;
+    if (tty) process.stderr.write(`\r${line}   ${pct >= 100 ? '\n' : ''}`);
+    else if (Math.floor(pct / 10) !== lastDecile) {
+      lastDecile = Math.floor(pct / 10);
+      process.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+export function registerSimulateCommands(program: Command): void {
+  program
+    .command('simulate')
+    .description('run a scenario on the bench (no hardware) and score it against ground truth')
+    .requiredOption('--scenario <name|file>', 'scenario name in simulator/scenarios/ or a path to a .yaml file')
+    .option('--seed <n>', 'random seed (default: the scenario\'s)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new Error(`--seed must be a non-negative integer, got ${v}`);
+      return n;
+    })
+    .option('--json <file>', 'write the report as JSON to this file')
+    .option('--quiet', 'no progress, no table')
+    .action(async (opts: { scenario: string; seed?: number; json?: string; quiet?: boolean }) => {
+      configureLogging({ level: (process.env['LOG_LEVEL'] as 'warn' | undefined) ?? 'warn' });
+      const scenario = loadScenario(opts.scenario);
+      if (!opts.quiet) process.stderr.write(`occupancy bench: ${scenario.name} — ${scenario.description}\n`);
+      const report = await runScenario(scenario, { ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.quiet ? {} : { onProgress: progressPrinter() }) });
+      if (opts.json) writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (!opts.quiet) {
+        console.log(`\n${summaryTable(report)}\n`);
+        if (opts.json) console.log(`  report written to ${opts.json}`);
+      }
+    });
+}

@@ -1,0 +1,88 @@
+/**
+ * Scenario files (YAML in simulator/scenarios/): what a bench run simulates. A bare name resolves
+ * to simulator/scenarios/<name>.yaml; file paths inside a scenario are relative to the scenario.
+ * The format is documented in docs/scenarios.md.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError } from '../common/errors.js';
+import { loadYaml } from './world/network-data.js';
+
+export const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
+
+const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'expected HH:MM');
+
+const GapSchema = z.object({ from: hhmm, to: hhmm, vehicles: z.array(z.string()).optional() });
+
+export const ScenarioSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().default(''),
+    seed: z.number().int().nonnegative().default(1),
+    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    timeZone: z.string().default('Europe/Berlin'),
+    start: hhmm,
+    end: hhmm,
+    /** Virtual time after `end` for backlogs to drain before delivery is scored. */
+    drainMinutes: z.number().min(0).max(24 * 60).default(240),
+    lines: z
+      .array(
+        z.object({
+          file: z.string(),
+          vehicleType: z.string(),
+          /** Limit on vehicles for this line (default: as many as the headways need). */
+          maxVehicles: z.number().int().positive().optional(),
+        }),
+      )
+      .min(1),
+    demand: z.object({ scale: z.number().positive().default(1) }).default({ scale: 1 }),
+    sensors: z
+      .object({
+        doorMissBase: z.number().min(0).max(1).default(0.004),
+        doorMissClose: z.number().min(0).max(1).default(0.06),
+        doorDoubleCrowd: z.number().min(0).max(1).default(0.01),
+        closeGapMs: z.number().positive().default(700),
+      })
+      .default({ doorMissBase: 0.004, doorMissClose: 0.06, doorDoubleCrowd: 0.01, closeGapMs: 700 }),
+    network: z
+      .object({
+        uplinkLoss: z.number().min(0).max(1).default(0.02),
+        downlinkLoss: z.number().min(0).max(1).default(0.05),
+        dataRate: z.number().int().min(0).max(5).default(5),
+        coverageGaps: z.array(GapSchema).default([]),
+      })
+      .default({ uplinkLoss: 0.02, downlinkLoss: 0.05, dataRate: 5, coverageGaps: [] }),
+    gateway: z
+      .object({
+        dailyAirtimeMs: z.number().int().positive().default(30_000),
+        liveEnabled: z.boolean().default(true),
+      })
+      .default({ dailyAirtimeMs: 30_000, liveEnabled: true }),
+  })
+  .strict();
+
+export type Scenario = z.infer<typeof ScenarioSchema> & { path: string; dir: string };
+
+export function resolveScenarioPath(nameOrFile: string): string {
+  if (nameOrFile.includes('/') || nameOrFile.endsWith('.yaml') || nameOrFile.endsWith('.yml')) {
+    const path = isAbsolute(nameOrFile) ? nameOrFile : resolve(process.cwd(), nameOrFile);
+    if (!existsSync(path)) throw new ConfigError('scenario', `no scenario file at ${path}`);
+    return path;
+  }
+  const path = resolve(SCENARIO_DIR, `${nameOrFile}.yaml`);
+  if (!existsSync(path)) throw new ConfigError('scenario', `no scenario named "${nameOrFile}" in ${SCENARIO_DIR} (give a name or a path to a .yaml file)`);
+  return path;
+}
+
+export function loadScenario(nameOrFile: string): Scenario {
+  const path = resolveScenarioPath(nameOrFile);
+  const data = loadYaml(path, ScenarioSchema);
+  return { ...data, path, dir: dirname(path) };
+}
+
+/** A path written in a scenario, resolved against the scenario's folder. */
+export function scenarioRelative(scenario: Scenario, path: string): string {
+  return isAbsolute(path) ? path : resolve(scenario.dir, path);
+}

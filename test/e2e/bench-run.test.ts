@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { runScenario, type BenchReport } from '../../simulator/bench/run-scenario.js';
+import { loadScenario } from '../../simulator/scenario.js';
+
+const SHORT = fileURLToPath(new URL('../fixtures/scenarios/short.yaml', import.meta.url));
+
+function withoutWallTime(r: BenchReport): Omit<BenchReport, 'run'> {
+  const { run: _run, ...rest } = r;
+  return rest;
+}
+
+describe('bench run, end to end (short scenario)', function () {
+  this.timeout(120_000);
+  let report: BenchReport;
+  before(async () => {
+    report = await runScenario(loadScenario(SHORT), { keepDetails: true });
+  });
+
+  it('delivers every stop report exactly once within the drain time', () => {
+    assert.ok(report.stopEvents > 20, `only ${report.stopEvents} stop events`);
+    assert.equal(report.delivery.generated, report.stopEvents);
+    assert.equal(report.delivery.delivered, report.delivery.generated);
+    assert.equal(report.delivery.lost, 0);
+    assert.equal(report.delivery.duplicates, 0);
+  });
+
+  it('scores the delivered loads against the ground truth the run saw', () => {
+    const details = report.details!;
+    assert.equal(report.occupancy.n, details.scored.length);
+    const mae = details.scored.reduce((s, x) => s + Math.abs(x.estimate - x.truth.loadAfter), 0) / details.scored.length;
+    assert.equal(report.occupancy.mae, Math.round(mae * 1000) / 1000);
+    // Every gateway stop event corresponds to a true stop visit of its vehicle.
+    assert.equal(details.truth.length, report.stopEvents);
+    const trueBoardings = details.truth.reduce((s, t) => s + t.boardings, 0);
+    assert.ok(trueBoardings > 50, `too few passengers to mean anything (${trueBoardings})`);
+  });
+
+  it('stays inside the airtime rules', () => {
+    assert.equal(report.airtime.dutyCycleViolations, 0);
+    assert.ok(report.airtime.perVehicleDaySeconds <= 30);
+    assert.ok(report.frames.count >= report.frames.live + report.frames.batches);
+  });
+
+  it('gives the same report for the same seed', async () => {
+    const again = await runScenario(loadScenario(SHORT), { keepDetails: true });
+    assert.deepEqual(withoutWallTime({ ...again, details: undefined }), withoutWallTime({ ...report, details: undefined }));
+  });
+});
