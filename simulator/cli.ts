@@ -2,6 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configureLogging } from '../common/log.js';
+import { localHour } from '../common/time.js';
+import { reportPage } from './bench/report-page.js';
 import { runScenario, type Progress } from './bench/run-scenario.js';
 import { summaryTable } from './bench/summary-table.js';
 import { loadScenario } from './scenario.js';
@@ -32,16 +34,24 @@ export function registerSimulateCommands(program: Command): void {
       return n;
     })
     .option('--json <file>', 'write the report as JSON to this file')
+    .option('--html <file>', 'write a page with plots: load over a trip, a day\'s occupancy, errors')
     .option('--quiet', 'no progress, no table')
-    .action(async (opts: { scenario: string; seed?: number; json?: string; quiet?: boolean }) => {
+    .action(async (opts: { scenario: string; seed?: number; json?: string; html?: string; quiet?: boolean }) => {
       configureLogging({ level: (process.env['LOG_LEVEL'] as 'warn' | undefined) ?? 'warn' });
       const scenario = loadScenario(opts.scenario);
       if (!opts.quiet) process.stderr.write(`occupancy bench: ${scenario.name} — ${scenario.description}\n`);
-      const report = await runScenario(scenario, { ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.quiet ? {} : { onProgress: progressPrinter() }) });
-      if (opts.json) writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+      const report = await runScenario(scenario, {
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+        ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
+        keepDetails: opts.html !== undefined,
+      });
+      if (opts.html) writeFileSync(opts.html, reportPage(report, (t) => localHour(t, scenario.timeZone)));
+      const { details: _details, ...summary } = report;
+      if (opts.json) writeFileSync(opts.json, `${JSON.stringify(summary, null, 2)}\n`);
       if (!opts.quiet) {
         console.log(`\n${summaryTable(report)}\n`);
         if (opts.json) console.log(`  report written to ${opts.json}`);
+        if (opts.html) console.log(`  page with plots written to ${opts.html}`);
       }
     });
 }

@@ -34,7 +34,9 @@ export const ScenarioSchema = z
           vehicleType: z.string(),
           /** Limit on vehicles for this line (default: as many as the headways need). */
           maxVehicles: z.number().int().positive().optional(),
-        }),
+          /** Multiplies the line's headways (0.5 = twice as frequent), e.g. for a denser timetable. */
+          headwayScale: z.number().positive().max(4).default(1),
+        }).strict(),
       )
       .min(1),
     demand: z.object({ scale: z.number().positive().default(1) }).default({ scale: 1 }),

@@ -144,7 +144,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         const record = rig.records.get(report.seq);
         const truth = record ? truthByKey.get(`${rig.block.vehicleId}/${record.stopEvent.departure}`) : undefined;
         if (record) reportLatencies.push(receivedAt - record.stopEvent.departure);
-        if (truth) delivered.push({ truth, estimate: report.load, levels: rig.block.vehicleType.levels });
+        if (truth) delivered.push({ truth, estimate: report.load, levels: rig.block.vehicleType.levels, capacity: rig.block.vehicleType.capacity });
       },
       live: (devEui, live, receivedAt) => {
         const record = rigs.get(devEui)?.records.get(live.seq);
@@ -172,7 +172,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const line = loadLine(scenarioRelative(scenario, lineRef.file));
     const type = types.get(lineRef.vehicleType);
     if (!type) throw new Error(`scenario ${scenario.name}: unknown vehicle type ${lineRef.vehicleType}`);
-    const trips = planTrips(line, serviceDay, startMs, endMs);
+    const trips = planTrips(line, serviceDay, startMs, endMs, lineRef.headwayScale);
     const blocks = buildBlocks(line, type, trips, () => nextFleetNumber(type.id), lineRef.maxVehicles);
     for (const block of blocks) {
       const vrng = rng.fork(`vehicle-${block.vehicleId}`);

@@ -11,6 +11,7 @@ export interface ScoredStop {
   truth: TruthStop;
   estimate: number;
   levels: LevelThresholds;
+  capacity: number;
 }
 
 export interface OccupancyScore {

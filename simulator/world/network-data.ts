@@ -10,22 +10,58 @@ import { ConfigError } from '../../common/errors.js';
 
 const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'expected HH:MM');
 
+const NamedStop = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    runMinutes: z.number().min(0).max(60),
+    weight: z.number().positive().default(1),
+    hub: z.boolean().default(false),
+  })
+  .strict();
+
+/** Stops our sources do not name: `count` of them, `runMinutes` apart, between two named stops. */
+const IntermediateStops = z
+  .object({
+    intermediate: z.number().int().min(1).max(30),
+    runMinutes: z.number().positive().max(10),
+    weight: z.number().positive().default(0.7),
+  })
+  .strict();
+
+export type LineStop = z.infer<typeof NamedStop>;
+
+/** Expands `intermediate` entries into stops named after their neighbours, marked as such. */
+function expandStops(entries: Array<z.infer<typeof NamedStop> | z.infer<typeof IntermediateStops>>, ctx: z.RefinementCtx): LineStop[] {
+  const out: LineStop[] = [];
+  entries.forEach((entry, i) => {
+    if ('name' in entry) {
+      out.push(entry);
+      return;
+    }
+    const prev = entries[i - 1];
+    const next = entries[i + 1];
+    if (!prev || !next || !('name' in prev) || !('name' in next)) {
+      ctx.addIssue({ code: 'custom', path: [i], message: 'intermediate stops must sit between two named stops' });
+      return;
+    }
+    for (let k = 1; k <= entry.intermediate; k++) {
+      out.push({ id: `${prev.id}+${k}`, name: `${prev.name} → ${next.name} (${k}/${entry.intermediate})`, runMinutes: entry.runMinutes, weight: entry.weight, hub: false });
+    }
+  });
+  return out;
+}
+
 export const LineSchema = z.object({
   id: z.string().min(1),
   line: z.number().int().min(1).max(999),
   name: z.string(),
   approximate: z.boolean().default(false),
+  sources: z.string().optional(),
   stops: z
-    .array(
-      z.object({
-        id: z.string().min(1),
-        name: z.string().min(1),
-        runMinutes: z.number().min(0).max(60),
-        weight: z.number().positive().default(1),
-        hub: z.boolean().default(false),
-      }),
-    )
-    .min(2),
+    .array(z.union([NamedStop, IntermediateStops]))
+    .min(2)
+    .transform(expandStops),
   directions: z
     .array(z.object({ id: z.union([z.literal(0), z.literal(1)]), destinationId: z.number().int().min(0).max(999), destinationName: z.string() }))
     .length(2),

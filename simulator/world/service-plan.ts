@@ -58,7 +58,7 @@ function plannedDuration(line: LineData, stops: PlannedStop[]): number {
 }
 
 /** Trips departing between `fromMs` and `toMs` (epoch), both directions, by the line's headways. */
-export function planTrips(line: LineData, serviceDayStart: number, fromMs: number, toMs: number): PlannedTrip[] {
+export function planTrips(line: LineData, serviceDayStart: number, fromMs: number, toMs: number, headwayScale = 1): PlannedTrip[] {
   const trips: PlannedTrip[] = [];
   for (const dir of line.directions) {
     const stops = tripStops(line, dir.id);
@@ -66,7 +66,7 @@ export function planTrips(line: LineData, serviceDayStart: number, fromMs: numbe
     for (const band of line.service.headways) {
       const bandFrom = serviceDayStart + parseClock(band.from) * 60_000;
       const bandTo = serviceDayStart + parseClock(band.to) * 60_000;
-      const step = band.minutes * 60_000;
+      const step = band.minutes * headwayScale * 60_000;
       // Inbound trips are offset by half a headway so the two directions do not mirror each other.
       for (let t = bandFrom + (dir.id === 1 ? step / 2 : 0); t < bandTo; t += step) {
         if (t < fromMs || t >= toMs) continue;

@@ -114,8 +114,9 @@ export class VehicleRunner {
       isTerminus: terminus,
     });
 
-    const alightings = this.deps.demand.visit(ctx(trip, stop, k, isLast), rng).alightings;
-    const alighting = Math.min(this.onBoard, isLast ? this.onBoard : alightings);
+    // One demand draw per stop; at a terminus a second one for the new trip's first stop.
+    const here = this.deps.demand.visit(ctx(trip, stop, k, isLast), rng);
+    const alighting = Math.min(this.onBoard, isLast ? this.onBoard : here.alightings);
     for (let i = 0; i < alighting; i++) {
       const door = rng.int(0, this.doorCount - 1);
       cursor[door] = cursor[door]! + rng.uniform(0.6, 1.4) * ALIGHT_GAP_MS;
@@ -126,19 +127,18 @@ export class VehicleRunner {
     // At a terminus the driver sets the next trip on the vehicle bus once the saloon is empty.
     let boardTrip = trip;
     let boardStop = stop;
-    let boardIndex = k;
     let terminus = false;
+    let boarding = here.boardingGroups;
     if (isLast) {
       if (!next) return this.finish(t0, trip, stop, tripIndex, alighting, passages, openAt, cursor);
       terminus = true;
       boardTrip = next;
       boardStop = next.stops[0]!;
-      boardIndex = 0;
       const changeAt = Math.max(...cursor) + 5000;
       this.emit({ type: 'trip', at: changeAt, ...this.tripFields(next), stop: boardStop.ibisStop });
       for (let d = 0; d < cursor.length; d++) cursor[d] = Math.max(cursor[d]!, changeAt);
+      boarding = this.deps.demand.visit({ ...ctx(boardTrip, boardStop, 0, false), onBoard: this.onBoard }, rng).boardingGroups;
     }
-    const boarding = isLast || k < trip.stops.length - 1 ? this.deps.demand.visit({ ...ctx(boardTrip, boardStop, boardIndex, false), onBoard: this.onBoard }, rng).boardingGroups : [];
     let boarded = 0;
     for (const size of boarding) {
       const door = rng.int(0, this.doorCount - 1);
