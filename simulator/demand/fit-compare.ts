@@ -5,7 +5,7 @@
  */
 import { Rng } from '../../common/random.js';
 import { correlation, mean } from '../../common/stats.js';
-import { dispersionCell, sourceStopWeight } from './calibration.js';
+import { dispersionCell, expectedBoardings, sourceStopWeight } from './calibration.js';
 import type { DemandCalibration } from './calibration-schema.js';
 import { CalibratedDemand, type CalibratedDemandOptions } from './demand-model.js';
 import { fitDispersion, withinCellExpectations } from './dispersion.js';
@@ -46,6 +46,12 @@ export interface FitReport {
   daily: { date: string; data: number; model: number; errorPct: number }[];
   total: { data: number; model: number; errorPct: number };
   meanBoardingsPerEvent: { data: number; model: number };
+  /**
+   * Boardings against the gap since the previous tram, relative to the typical gap: per class of
+   * gap/typical, boardings divided by what the model expects for a typical gap. The model grows
+   * linearly with the gap up to its cap; the counts show how boardings really grow.
+   */
+  byGap: { ratio: string[]; data: number[]; model: number[]; events: number[] };
   /** Visits where somebody could not board, and passengers who gave up. */
   capacityLimitedVisits: number;
   gaveUp: number;
@@ -144,6 +150,19 @@ export function compareFit(calibration: DemandCalibration, trips: readonly Repla
     return { meanExpected: c.meanExpected, data: c.varianceToMean, model: m ? m.varianceToMean : NaN, events: c.events };
   });
 
+  const gapEdges = [0, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, Infinity];
+  const gapAcc = gapEdges.slice(1).map(() => ({ data: 0, model: 0, base: 0, n: 0 }));
+  events.forEach((e, i) => {
+    if (e.gapMs === undefined || !e.exposureObserved || e.positionBin === positions - 1 || !(e.typicalGapMinutes > 0)) return;
+    const r = e.gapMs / 60_000 / e.typicalGapMinutes;
+    const k = gapEdges.findIndex((edge, j) => j > 0 && r < edge) - 1;
+    const acc = gapAcc[k]!;
+    acc.data += e.boardings;
+    acc.model += simB[i]!;
+    acc.base += expectedBoardings(calibration, { ...e, exposureMinutes: e.typicalGapMinutes });
+    acc.n++;
+  });
+
   const dates = [...new Set(events.map((e) => trips[e.tripIndex]!.date))].sort();
   const daily = dates.map((date) => {
     let data = 0;
@@ -171,6 +190,12 @@ export function compareFit(calibration: DemandCalibration, trips: readonly Repla
       events: classes.map((c) => c.events),
     },
     cellVarianceToMean: cellDispersion(events, simB),
+    byGap: {
+      ratio: gapAcc.map((_, k) => `${gapEdges[k]}-${gapEdges[k + 1] === Infinity ? '' : gapEdges[k + 1]}`),
+      data: gapAcc.map((a) => (a.base > 0 ? a.data / a.base : NaN)),
+      model: gapAcc.map((a) => (a.base > 0 ? a.model / a.base : NaN)),
+      events: gapAcc.map((a) => a.n),
+    },
     daily,
     total: { data: totalData, model: totalSim, errorPct: pct(totalSim, totalData) },
     meanBoardingsPerEvent: { data: totalData / Math.max(1, events.length), model: totalSim / Math.max(1, events.length) },

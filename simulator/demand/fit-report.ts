@@ -4,17 +4,20 @@
  *     npx tsx simulator/demand/fit-report.ts [--data path] [--calibration path] [--svg path] [--seed n]
  *
  * Replays the source trips (same stops, times, headways) through the model, prints a table (time-of-
- * day profile, shape along the trip, variance/mean, daily totals) and writes the figure (default
- * docs/figures/demand-fit.svg). Must never change the calibration.
+ * day profile, shape along the trip, variance/mean, daily totals), then the same for two held-out
+ * days calibrated without them, and writes the figure (default docs/figures/demand-fit.svg). Must
+ * never change the calibration file.
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { DEFAULT_DATA_PATH } from './calibrate.js';
-import { DEFAULT_CALIBRATION_PATH, loadDemandCalibration } from './calibration-schema.js';
+import { calibrateDemand, DEFAULT_CALIBRATION_OPTIONS } from './calibration.js';
+import { DEFAULT_CALIBRATION_PATH, loadDemandCalibration, type DemandCalibration } from './calibration-schema.js';
 import { compareFit, type FitReport } from './fit-compare.js';
 import { renderFitSvg } from './fit-svg.js';
 import { readReplayTrips } from './replay-reader.js';
+import type { ReplayTrip } from './replay-trip.js';
 
 export const DEFAULT_FIGURE_PATH = fileURLToPath(new URL('../../docs/figures/demand-fit.svg', import.meta.url));
 
@@ -46,6 +49,9 @@ export function formatFitReport(source: FitReport, drawn?: FitReport): string {
     if (i % 2 === 1 || i === d.meanExpected.length - 1) add(`var/mean within cells, expected ~${f(m, 2)}`, f(d.data[i]!), f(d.model[i]!), `${d.events[i]} events`);
   });
   add('var/mean per cell, raw (stop x line x dir x day type x hour)', f(source.cellVarianceToMean.data), f(source.cellVarianceToMean.model), `${source.cellVarianceToMean.cells} cells; headway spread included`);
+  source.byGap.ratio.forEach((r, k) => {
+    add(`boardings / typical-gap expectation, gap ${r} x typical`, f(source.byGap.data[k]!), f(source.byGap.model[k]!), `${source.byGap.events[k]} events`);
+  });
   add('visits where a full tram left people behind', '', String(source.capacityLimitedVisits), `capacity ${source.options.capacity}`);
   if (drawn) {
     add('drawn stop factors: week total', String(drawn.total.data), String(drawn.total.model), `error ${signed(drawn.total.errorPct)}%`);
@@ -54,6 +60,44 @@ export function formatFitReport(source: FitReport, drawn?: FitReport): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]): string => `| ${r.map((v, c) => v.padEnd(widths[c]!)).join(' | ')} |`;
   return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+}
+
+/** Thursday and Friday of the Geneva week: calibrated on the other days, compared on these. */
+const HOLDOUT_DATES = ['20121004', '20121005'];
+
+export interface HoldoutResult {
+  dates: string[];
+  report: FitReport;
+}
+
+/**
+ * An out-of-sample look: calibrate on all days but `dates` (with the source calibration's options),
+ * then replay the held-out days through that model. The in-sample fit above shows that the model
+ * reproduces what it was fitted on; this shows how well it carries over to days it has not seen.
+ */
+export function holdout(trips: readonly ReplayTrip[], source: DemandCalibration, options: { seed: number; capacity: number }, dates: string[]): HoldoutResult {
+  const train = trips.filter((t) => !dates.includes(t.date));
+  const test = trips.filter((t) => dates.includes(t.date));
+  const calibration = calibrateDemand(train, { ...source.provenance, notes: [] }, {
+    ...DEFAULT_CALIBRATION_OPTIONS,
+    timeZone: source.provenance.timeZone,
+    binMinutes: source.timeOfDay.binMinutes,
+    interiorBins: source.position.interiorBins,
+    maxWaitMinutes: source.exposure.maxWaitMinutes,
+    missingTramFactor: source.exposure.missingTramFactor,
+  });
+  return { dates, report: compareFit(calibration, test, { ...options, stops: 'source' }) };
+}
+
+export function formatHoldout(h: HoldoutResult): string {
+  const r = h.report;
+  const lines = [`Held out ${h.dates.join(', ')} (calibrated on the other days):`];
+  for (const d of r.daily) lines.push(`  boardings ${d.date}: counted ${d.data}, model ${d.model}, error ${signed(d.errorPct)}%`);
+  lines.push(`  weekday profile: correlation ${f(r.profile.weekday.correlation, 4)}, RMSE ${f(r.profile.weekday.relativeRmse, 3)}`);
+  lines.push(`  mean boardings per stop event: counted ${f(r.meanBoardingsPerEvent.data, 3)}, model ${f(r.meanBoardingsPerEvent.model, 3)}`);
+  const worst = Math.max(...r.boardingShare.data.map((d, k) => Math.abs(d - r.boardingShare.model[k]!)));
+  lines.push(`  boarding share by position: largest difference ${f(worst, 3)}`);
+  return lines.join('\n');
 }
 
 async function main(): Promise<void> {
@@ -74,6 +118,7 @@ async function main(): Promise<void> {
   const source = compareFit(calibration, trips, { ...base, stops: 'source' });
   const drawn = compareFit(calibration, trips, { ...base, stops: 'drawn' });
   console.log(formatFitReport(source, drawn));
+  console.log(`\n${formatHoldout(holdout(trips, calibration, base, HOLDOUT_DATES))}`);
   const subtitle =
     `Model replayed on the counted trips (seed ${base.seed}): week total ${signed(source.total.errorPct)}%, ` +
     `mean boardings per stop event ${f(source.meanBoardingsPerEvent.data)} counted vs ${f(source.meanBoardingsPerEvent.model)} model.`;

@@ -58,6 +58,8 @@ export interface DemandEvent {
    */
   exposureMinutes: number;
   exposureObserved: boolean;
+  /** The typical gap of its line, direction, day type and half hour (minutes). */
+  typicalGapMinutes: number;
 }
 
 export interface DemandEventSet {
@@ -102,6 +104,7 @@ export function buildDemandEvents(trips: readonly ReplayTrip[], options: DemandE
         gapMs: undefined,
         exposureMinutes: 0,
         exposureObserved: false,
+        typicalGapMinutes: 0,
       });
       load += s.boardings - s.alightings;
     });
@@ -144,6 +147,7 @@ function assignExposures(events: DemandEvent[], options: DemandEventOptions): vo
     const limit = Math.min(maxWaitMs, options.missingTramFactor * typical);
     e.exposureObserved = e.gapMs !== undefined && e.gapMs <= maxWaitMs;
     e.exposureMinutes = (e.exposureObserved ? Math.min(e.gapMs!, limit) : Math.min(typical, maxWaitMs)) / 60_000;
+    e.typicalGapMinutes = typical / 60_000;
   }
 }
 

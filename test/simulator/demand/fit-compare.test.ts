@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { calibrateDemand, DEFAULT_CALIBRATION_OPTIONS } from '../../../simulator/demand/calibration.js';
 import { compareFit } from '../../../simulator/demand/fit-compare.js';
-import { formatFitReport } from '../../../simulator/demand/fit-report.js';
+import { formatFitReport, formatHoldout, holdout } from '../../../simulator/demand/fit-report.js';
 import { renderFitSvg } from '../../../simulator/demand/fit-svg.js';
 import { syntheticWeek } from './synthetic.js';
 
@@ -39,5 +39,17 @@ describe('fit report', function () {
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.equal((svg.match(/<polyline /g) ?? []).length, 2 + 2 + 4 + 3);
     assert.doesNotMatch(svg, /NaN|undefined|Infinity/);
+    // Boardings grow with the gap since the last tram, in the counts and in the model.
+    const grows = (v: number[]): boolean => v.filter(Number.isFinite).every((x, k, a) => k === 0 || x >= a[k - 1]! - 0.05);
+    assert.ok(grows(report.byGap.data) && grows(report.byGap.model));
+  });
+
+  it('carries over to a day it was not calibrated on', () => {
+    const { trips } = syntheticWeek(6, ['20121001', '20121002', '20121003']);
+    const calibration = calibrateDemand(trips, provenance, { ...DEFAULT_CALIBRATION_OPTIONS, missingTramFactor: 3 });
+    const h = holdout(trips, calibration, { seed: 2, capacity: 1000 }, ['20121003']);
+    assert.deepEqual(h.report.daily.map((d) => d.date), ['20121003']);
+    assert.ok(Math.abs(h.report.daily[0]!.errorPct) < 5, `held-out day ${h.report.daily[0]!.errorPct}%`);
+    assert.match(formatHoldout(h), /Held out 20121003/);
   });
 });
