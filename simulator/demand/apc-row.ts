@@ -4,7 +4,7 @@
  * never throw on row content: only a header without the required columns is an error.
  */
 import { splitCsvLine } from './csv-line.js';
-import { parseClockTime, parseServiceDate } from './local-time.js';
+import { parseClockTime, parseServiceDate } from '../../common/time.js';
 
 /** Why a row was skipped. The first group is found in the row alone, the second against its trip. */
 export const ROW_REJECT_REASONS = [

@@ -19,7 +19,7 @@ import {
   type DemandCalibration,
 } from './calibration-schema.js';
 import { fitBurstsAndNoise, fitDispersion, fitGroupSizes, tableMoments, withinCellExpectations } from './dispersion.js';
-import type { DayType } from './local-time.js';
+import type { DayType } from '../../common/time.js';
 import type { ReplayTrip } from './replay-trip.js';
 import { buildDemandEvents, DEFAULT_EVENT_OPTIONS, type DemandEvent, type DemandEventOptions } from './stop-events.js';
 

@@ -11,7 +11,7 @@ import type { Rng } from '../../common/random.js';
 import { loadDemandCalibration, positionBin, timeBin, type DemandCalibration } from './calibration-schema.js';
 import { burstMeanGroups, tableMoments } from './dispersion.js';
 import { drawFromTable, gammaMeanOne, geometricCount, quantileAt, uniformFromName } from './draws.js';
-import { assertTimeZone, localClock, serviceDayType, type DayType } from './local-time.js';
+import { assertTimeZone, localClock, serviceDayType, type DayType } from '../../common/time.js';
 
 export interface StopVisitContext {
   /** ms since the epoch (virtual clock); read in the model's time zone. */

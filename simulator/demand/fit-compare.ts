@@ -9,7 +9,7 @@ import { dispersionCell, expectedBoardings, sourceStopWeight } from './calibrati
 import type { DemandCalibration } from './calibration-schema.js';
 import { CalibratedDemand, type CalibratedDemandOptions } from './demand-model.js';
 import { fitDispersion, withinCellExpectations } from './dispersion.js';
-import type { DayType } from './local-time.js';
+import type { DayType } from '../../common/time.js';
 import type { ReplayTrip } from './replay-trip.js';
 import { buildDemandEvents, DEFAULT_EVENT_OPTIONS, type DemandEvent } from './stop-events.js';
 

@@ -8,4 +8,4 @@ export { DEFAULT_CALIBRATION_PATH, loadDemandCalibration, parseDemandCalibration
 export { formatReplaySummary, readReplayTrips, type ReplayReadOptions, type ReplayReadResult, type ReplayReadSummary } from './replay-reader.js';
 export type { ReplayStop, ReplayTrip, TripFlag } from './replay-trip.js';
 export { balanceTrip, runningLoads, type BalanceMethod, type BalanceResult } from './trip-balance.js';
-export { localClock, localToEpochMs, serviceDayType, type DayType } from './local-time.js';
+export { localClock, localToEpochMs, serviceDayType, type DayType } from '../../common/time.js';

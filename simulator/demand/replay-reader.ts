@@ -7,7 +7,7 @@
  */
 import { moduleLogger } from '../../common/log.js';
 import { parseApcHeader, parseApcRow, tripKeyOf, ROW_REJECT_REASONS, type ApcRow, type RowRejectReason } from './apc-row.js';
-import { assertTimeZone, localToEpochMs, parseClockTime, parseServiceDate } from './local-time.js';
+import { assertTimeZone, localToEpochMs, parseClockTime, parseServiceDate } from '../../common/time.js';
 import type { ReplayTrip, TripFlag } from './replay-trip.js';
 import { openTextLines, type LineProgress, type TextEncoding } from './text-lines.js';
 import { balanceTrip, runningLoads, type BalanceMethod } from './trip-balance.js';

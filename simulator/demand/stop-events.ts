@@ -6,7 +6,7 @@
  */
 import { quantile } from '../../common/stats.js';
 import { positionBin, timeBin } from './calibration-schema.js';
-import { localClock, serviceDayType, type DayType } from './local-time.js';
+import { localClock, serviceDayType, type DayType } from '../../common/time.js';
 import type { ReplayTrip } from './replay-trip.js';
 import { balanceTrip } from './trip-balance.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { localDayStart, localHour, localParts, zonedTimeToEpoch } from '../../common/time.js';
+import { localClock, localDayStart, localHour, zonedTimeToEpoch } from '../../common/time.js';
 
 describe('zoned time', () => {
   it('converts Berlin wall-clock time in winter (UTC+1) and summer (UTC+2)', () => {
@@ -14,7 +14,7 @@ describe('zoned time', () => {
   it('reads local hour, weekday and day start', () => {
     const t = Date.UTC(2026, 10, 23, 6, 30); // 07:30 in Berlin, a Monday
     assert.equal(localHour(t, 'Europe/Berlin'), 7.5);
-    assert.equal(localParts(t, 'Europe/Berlin').weekday, 1);
+    assert.equal(localClock(t, 'Europe/Berlin').weekday, 1);
     assert.equal(localDayStart(t, 'Europe/Berlin'), Date.UTC(2026, 10, 22, 23, 0));
   });
 });

@@ -5,7 +5,7 @@ import { Rng } from '../../../common/random.js';
 import { loadDemandCalibration } from '../../../simulator/demand/calibration-schema.js';
 import { CalibratedDemand, type StopVisitContext } from '../../../simulator/demand/demand-model.js';
 import { modelVarianceToMean } from '../../../simulator/demand/dispersion.js';
-import { localToEpochMs } from '../../../simulator/demand/local-time.js';
+import { localToEpochMs } from '../../../common/time.js';
 
 const calibration = loadDemandCalibration();
 // Tuesday 4 March 2025 in Halle.

@@ -6,7 +6,7 @@
  * factors and group sizes, and alightings binomial with a known probability along the trip.
  */
 import { Rng } from '../../../common/random.js';
-import { localClock, localToEpochMs, type DayType } from '../../../simulator/demand/local-time.js';
+import { localClock, localToEpochMs, type DayType } from '../../../common/time.js';
 import { buildDemandEvents, DEFAULT_EVENT_OPTIONS } from '../../../simulator/demand/stop-events.js';
 import type { ReplayTrip } from '../../../simulator/demand/replay-trip.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../../common/errors.js';
+import { ConfigError } from '../../common/errors.js';
 import {
   assertTimeZone,
   localClock,
@@ -7,7 +7,7 @@ import {
   parseClockTime,
   parseServiceDate,
   serviceDayType,
-} from '../../../simulator/demand/local-time.js';
+} from '../../common/time.js';
 
 describe('local time', () => {
   it('turns a local wall time into the right instant, summer and winter', () => {
