@@ -24,7 +24,7 @@ import { CameraModel, DEFAULT_CAMERA } from '../sensors/camera-model.js';
 import { DoorCounterModel } from '../sensors/door-counter-model.js';
 import { loadLine, loadVehicleTypes, type VehicleTypeData } from '../world/network-data.js';
 import { buildBlocks, planTrips, type VehicleBlock } from '../world/service-plan.js';
-import { SimpleDemand } from '../world/simple-demand.js';
+import { CalibratedDemand } from '../demand/index.js';
 import { VehicleRunner, type TruthStop } from '../world/vehicle-runner.js';
 import { countErrors, p95Seconds, scoreOccupancy, type CountErrors, type OccupancyScore, type ScoredStop } from './scoring.js';
 
@@ -166,7 +166,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const types = loadVehicleTypes();
   const nextFleetNumber = fleetNumbers(types);
   const lastDeparture = new Map<string, number>();
-  const demand = new SimpleDemand({ timeZone: tz, scale: scenario.demand.scale, boardingsPerMinute: 1.1, meanGroup: 1.35 });
+  const demand = CalibratedDemand.fromFile(undefined, { timeZone: tz, scale: scenario.demand.scale });
   const frameBytes = { live: [] as number[], batchBytes: 0, batchReports: 0 };
   for (const lineRef of scenario.lines) {
     const line = loadLine(scenarioRelative(scenario, lineRef.file));

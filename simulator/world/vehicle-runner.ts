@@ -9,7 +9,7 @@ import type { Rng } from '../../common/random.js';
 import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
 import type { CameraModel } from '../sensors/camera-model.js';
 import type { DoorCounterModel, TruePassage } from '../sensors/door-counter-model.js';
-import type { DemandModel } from './demand.js';
+import type { DemandModel } from '../demand/index.js';
 import type { PlannedStop, PlannedTrip, VehicleBlock } from './service-plan.js';
 
 export interface TruthStop {
