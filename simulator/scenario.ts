@@ -14,7 +14,18 @@ export const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.ur
 
 const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'expected HH:MM');
 
-const GapSchema = z.object({ from: hhmm, to: hhmm, vehicles: z.array(z.string()).optional() });
+const GapSchema = z.object({ from: hhmm, to: hhmm, vehicles: z.array(z.string()).optional() }).strict();
+
+const FaultSchema = z
+  .object({
+    sensor: z.enum(['beam', 'camera', 'door-board']),
+    door: z.number().int().min(1).optional(),
+    from: hhmm,
+    to: hhmm,
+    /** Fleet numbers; all vehicles when absent. */
+    vehicles: z.array(z.string()).optional(),
+  })
+  .strict();
 
 export const ScenarioSchema = z
   .object({
@@ -42,12 +53,12 @@ export const ScenarioSchema = z
     demand: z.object({ scale: z.number().positive().default(1) }).default({ scale: 1 }),
     sensors: z
       .object({
-        doorMissBase: z.number().min(0).max(1).default(0.004),
-        doorMissClose: z.number().min(0).max(1).default(0.06),
-        doorDoubleCrowd: z.number().min(0).max(1).default(0.01),
-        closeGapMs: z.number().positive().default(700),
+        doorMissBase: z.number().min(0).max(1).default(0.005),
+        doorMissClose: z.number().min(0).max(1).default(0.08),
+        doorDoubleCrowd: z.number().min(0).max(1).default(0.015),
+        closeGapMs: z.number().positive().default(800),
       })
-      .default({ doorMissBase: 0.004, doorMissClose: 0.06, doorDoubleCrowd: 0.01, closeGapMs: 700 }),
+      .default({ doorMissBase: 0.005, doorMissClose: 0.08, doorDoubleCrowd: 0.015, closeGapMs: 800 }),
     network: z
       .object({
         uplinkLoss: z.number().min(0).max(1).default(0.02),
@@ -56,6 +67,7 @@ export const ScenarioSchema = z
         coverageGaps: z.array(GapSchema).default([]),
       })
       .default({ uplinkLoss: 0.02, downlinkLoss: 0.05, dataRate: 5, coverageGaps: [] }),
+    faults: z.array(FaultSchema).default([]),
     gateway: z
       .object({
         dailyAirtimeMs: z.number().int().positive().default(30_000),

@@ -226,6 +226,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           ),
           camera: new CameraModel(DEFAULT_CAMERA, vrng.fork('camera')),
           lastDeparture,
+          faults: scenario.faults
+            .filter((f) => !f.vehicles || f.vehicles.includes(block.vehicleId))
+            .map((f) => ({ sensor: f.sensor, ...(f.door !== undefined ? { door: f.door } : {}), from: zonedTimeToEpoch(scenario.date, f.from, tz), to: zonedTimeToEpoch(scenario.date, f.to, tz) })),
           onTruth: (t) => {
             truthByKey.set(`${t.vehicleId}/${t.doorsClosed}`, t);
             allTruth.push(t);

@@ -44,6 +44,17 @@ export interface RunnerDeps {
   onTruth: (truth: TruthStop) => void;
   /** Where source events go besides the sink (e.g. device-depth emulators); optional. */
   tap?: (event: SourceEvent) => void;
+  /** Sensor faults of this vehicle, as the scenario says. */
+  faults?: readonly FaultWindow[];
+}
+
+/** A sensor fault that comes and goes: a blocked beam pair, the camera offline, the board unplugged. */
+export interface FaultWindow {
+  sensor: 'beam' | 'camera' | 'door-board';
+  /** For beam faults: the door. */
+  door?: number;
+  from: number;
+  to: number;
 }
 
 const DOOR_OPEN_DELAY_MS = 2000;
@@ -64,7 +75,24 @@ export class VehicleRunner {
     this.doorCount = block.vehicleType.doors;
   }
 
+  private faultActive(sensor: FaultWindow['sensor'], t: number, door?: number): boolean {
+    return (this.deps.faults ?? []).some((f) => f.sensor === sensor && t >= f.from && t < f.to && (door === undefined || f.door === undefined || f.door === door));
+  }
+
+  /** What the sensors let through: nothing from an unplugged board or an offline camera. */
+  private sensed(event: SourceEvent): boolean {
+    if (event.type === 'door' || event.type === 'passage') return !this.faultActive('door-board', event.at);
+    if (event.type === 'camera') return !this.faultActive('camera', event.at);
+    return true;
+  }
+
   start(): void {
+    for (const f of this.deps.faults ?? []) {
+      const sensor = f.sensor;
+      const reason = sensor === 'beam' ? 'beam blocked' : sensor === 'camera' ? 'no lines from the camera' : 'board not answering';
+      this.emit({ type: 'fault', at: f.from, sensor, ...(f.door !== undefined ? { door: f.door } : {}), active: true, reason });
+      this.emit({ type: 'fault', at: f.to, sensor, ...(f.door !== undefined ? { door: f.door } : {}), active: false, reason });
+    }
     const first = this.block.trips[0];
     if (!first) {
       this.finished = true;
@@ -78,6 +106,7 @@ export class VehicleRunner {
   }
 
   private emit(event: SourceEvent): void {
+    if (!this.sensed(event)) return;
     this.at(event.at, () => {
       this.deps.sink.handle(event);
       this.deps.tap?.(event);
@@ -196,7 +225,8 @@ export class VehicleRunner {
     openAt.forEach((t, d) => this.emit({ type: 'door', at: t, door: d + 1, open: true }));
     passages.sort((a, b) => a.at - b.at);
     for (const p of passages) {
-      const seen = this.deps.doors.observe(p);
+      const blind = this.faultActive('beam', p.at, p.door) || this.faultActive('door-board', p.at);
+      const seen = blind ? 0 : this.deps.doors.observe(p);
       for (let i = 0; i < seen; i++) this.emit({ type: 'passage', at: p.at + i * 150, door: p.door, direction: p.direction });
       if (p.direction === 'in') countedIn += seen;
       else countedOut += seen;
