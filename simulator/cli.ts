@@ -42,7 +42,7 @@ export function registerSimulateCommands(program: Command): void {
       if (!opts.quiet) process.stderr.write(`occupancy bench: ${scenario.name} — ${scenario.description}\n`);
       const report = await runScenario(scenario, {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
-        ...(opts.quiet ? {} : { onProgress: progressPrinter() }),
+        ...(opts.quiet ? {} : { onProgress: progressPrinter(), onInfo: (text: string) => process.stderr.write(`${text}\n`) }),
         keepDetails: opts.html !== undefined,
       });
       if (opts.html) writeFileSync(opts.html, reportPage(report, (t) => localHour(t, scenario.timeZone)));

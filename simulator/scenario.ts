@@ -49,7 +49,19 @@ export const ScenarioSchema = z
           headwayScale: z.number().positive().max(4).default(1),
         }).strict(),
       )
-      .min(1),
+      .default([]),
+    /** Replay counted trips (any file in the Geneva APC format) instead of simulating demand. */
+    replay: z
+      .object({
+        /** Path to the CSV (plain or gzipped), relative to the scenario file. */
+        file: z.string().min(1),
+        vehicleType: z.string(),
+        lines: z.array(z.string()).optional(),
+        /** How counted trips are made consistent to serve as ground truth. */
+        balance: z.enum(['clamp', 'proportional']).default('clamp'),
+      })
+      .strict()
+      .optional(),
     demand: z.object({ scale: z.number().positive().default(1) }).default({ scale: 1 }),
     sensors: z
       .object({
@@ -75,7 +87,8 @@ export const ScenarioSchema = z
       })
       .default({ dailyAirtimeMs: 30_000, liveEnabled: true }),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.lines.length > 0 || s.replay !== undefined, { message: 'a scenario needs lines or a replay', path: ['lines'] });
 
 export type Scenario = z.infer<typeof ScenarioSchema> & { path: string; dir: string };
 

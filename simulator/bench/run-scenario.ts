@@ -19,12 +19,14 @@ import { Air } from '../lorawan/air.js';
 import { EmulatedRui3 } from '../lorawan/emulated-rui3.js';
 import { NetworkServerEmulator } from '../lorawan/network-server.js';
 import { chirpStackUplinkEvent } from '../lorawan/uplink-event.js';
-import { scenarioRelative, type Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario.js';
 import { CameraModel, DEFAULT_CAMERA } from '../sensors/camera-model.js';
 import { DoorCounterModel } from '../sensors/door-counter-model.js';
-import { loadLine, loadVehicleTypes, type VehicleTypeData } from '../world/network-data.js';
-import { buildBlocks, planTrips, type VehicleBlock } from '../world/service-plan.js';
-import { CalibratedDemand } from '../demand/index.js';
+import { loadVehicleTypes } from '../world/network-data.js';
+import { planFleet } from '../world/fleet-plan.js';
+import { drawFromTable } from '../demand/draws.js';
+import type { VehicleBlock } from '../world/service-plan.js';
+import { CalibratedDemand, loadDemandCalibration } from '../demand/index.js';
 import { VehicleRunner, type TruthStop } from '../world/vehicle-runner.js';
 import { countErrors, p95Seconds, scoreOccupancy, type CountErrors, type OccupancyScore, type ScoredStop } from './scoring.js';
 
@@ -72,6 +74,8 @@ export interface RunOptions {
   seed?: number;
   onProgress?: (p: Progress) => void;
   keepDetails?: boolean;
+  /** Notes for people while the run is set up (e.g. what a replay read and fixed). */
+  onInfo?: (text: string) => void;
 }
 
 interface VehicleRig {
@@ -84,17 +88,6 @@ interface VehicleRig {
 }
 
 const JOIN_EUI = '70b3d57ed0000000';
-
-function fleetNumbers(types: Map<string, VehicleTypeData>): (typeId: string) => string {
-  const next = new Map<string, number>();
-  return (typeId) => {
-    const type = types.get(typeId)!;
-    const n = next.get(typeId) ?? type.fleet.from;
-    if (n > type.fleet.to) throw new Error(`the scenario needs more ${typeId} trams than the fleet has (${type.fleet.from}-${type.fleet.to})`);
-    next.set(typeId, n + 1);
-    return String(n);
-  };
-}
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<BenchReport> {
   const wallStart = performance.now();
@@ -162,82 +155,88 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   });
   air.attach(ns);
 
-  // The world: lines, vehicle blocks, one gateway per tram.
+  // The world: vehicle blocks from lines or a replay, one gateway per tram.
   const types = loadVehicleTypes();
-  const nextFleetNumber = fleetNumbers(types);
+  const plan = await planFleet(scenario, types, { serviceDay, startMs, endMs });
+  if (plan.replaySummary) options.onInfo?.(plan.replaySummary);
   const lastDeparture = new Map<string, number>();
-  const demand = CalibratedDemand.fromFile(undefined, { timeZone: tz, scale: scenario.demand.scale });
-  const frameBytes = { live: [] as number[], batchBytes: 0, batchReports: 0 };
-  for (const lineRef of scenario.lines) {
-    const line = loadLine(scenarioRelative(scenario, lineRef.file));
-    const type = types.get(lineRef.vehicleType);
-    if (!type) throw new Error(`scenario ${scenario.name}: unknown vehicle type ${lineRef.vehicleType}`);
-    const trips = planTrips(line, serviceDay, startMs, endMs, lineRef.headwayScale);
-    const blocks = buildBlocks(line, type, trips, () => nextFleetNumber(type.id), lineRef.maxVehicles);
-    for (const block of blocks) {
-      const vrng = rng.fork(`vehicle-${block.vehicleId}`);
-      const devEui = `70b3d57ed001${Number(block.vehicleId).toString(16).padStart(4, '0')}`;
-      vehicleOfDev.set(devEui, block.vehicleId);
-      const appKey = Array.from({ length: 16 }, () => vrng.int(0, 255).toString(16).padStart(2, '0')).join('');
-      ns.register({ devEui, joinEui: JOIN_EUI, appKey, name: `tram-${block.vehicleId}` });
-      const [host, device] = createDuplexPair();
-      const emulated = new EmulatedRui3(device, clock, air, vrng.fork('modem'), { factoryDevEui: devEui });
-      emulated.mac.dr = scenario.network.dataRate;
-      const modem = new Rui3Modem(host, clock, { credentials: { devEui, joinEui: JOIN_EUI, appKey }, adr: false, dr: scenario.network.dataRate });
-      const outbox = new Outbox({ path: ':memory:' });
-      const gateway = new Gateway(
-        { clock, modem, outbox, estimator: new RunningSumEstimator({ seats: type.seats, capacity: type.capacity }) },
-        {
-          vehicleId: block.vehicleId,
-          capacity: type.capacity,
-          seats: type.seats,
-          levels: type.levels,
-          departureGraceMs: 15_000,
-          liveEnabled: scenario.gateway.liveEnabled,
-          dailyAirtimeMs: scenario.gateway.dailyAirtimeMs,
-          serviceHours: 19,
-          dayOf,
-          scheduler: { maxBatchDelayMs: 20 * 60_000, resendAfterMs: 4 * 3_600_000, liveMaxAgeMs: 90_000, maxBatch: 40, busyRetryMs: 5000 },
-        },
-      );
-      const records = new Map<number, DepartureRecord>();
-      gateway.onDeparture((r) => records.set(r.report.seq, r));
-      gateway.scheduler.onSent = (s) => {
-        if (s.fPort === 1) frameBytes.live.push(s.bytes);
-        else if (s.fPort === 2) {
-          frameBytes.batchBytes += s.bytes;
-          frameBytes.batchReports += s.reports;
-        }
-      };
-      const runner = new VehicleRunner(
-        {
-          clock,
-          rng: vrng.fork('world'),
-          sink: gateway,
-          demand,
-          doors: new DoorCounterModel(
-            {
-              missBase: scenario.sensors.doorMissBase,
-              missClose: scenario.sensors.doorMissClose,
-              doubleCrowd: scenario.sensors.doorDoubleCrowd,
-              closeGapMs: scenario.sensors.closeGapMs,
-            },
-            vrng.fork('doors'),
-          ),
-          camera: new CameraModel(DEFAULT_CAMERA, vrng.fork('camera')),
-          lastDeparture,
-          faults: scenario.faults
-            .filter((f) => !f.vehicles || f.vehicles.includes(block.vehicleId))
-            .map((f) => ({ sensor: f.sensor, ...(f.door !== undefined ? { door: f.door } : {}), from: zonedTimeToEpoch(scenario.date, f.from, tz), to: zonedTimeToEpoch(scenario.date, f.to, tz) })),
-          onTruth: (t) => {
-            truthByKey.set(`${t.vehicleId}/${t.doorsClosed}`, t);
-            allTruth.push(t);
-          },
-        },
-        block,
-      );
-      rigs.set(devEui, { block, devEui, gateway, outbox, runner, records });
+  const calibration = loadDemandCalibration();
+  const demand = new CalibratedDemand(calibration, { timeZone: tz, scale: scenario.demand.scale });
+  const splitGroups = (n: number, r: Rng): number[] => {
+    const groups: number[] = [];
+    for (let left = n; left > 0; ) {
+      const size = Math.min(left, drawFromTable(r, calibration.groups.sizeTable));
+      groups.push(size);
+      left -= size;
     }
+    return groups;
+  };
+  const frameBytes = { live: [] as number[], batchBytes: 0, batchReports: 0 };
+  for (const block of plan.blocks) {
+    const type = block.vehicleType;
+    const vrng = rng.fork(`vehicle-${block.vehicleId}`);
+    const devEui = `70b3d57ed001${Number(block.vehicleId).toString(16).padStart(4, '0')}`;
+    vehicleOfDev.set(devEui, block.vehicleId);
+    const appKey = Array.from({ length: 16 }, () => vrng.int(0, 255).toString(16).padStart(2, '0')).join('');
+    ns.register({ devEui, joinEui: JOIN_EUI, appKey, name: `tram-${block.vehicleId}` });
+    const [host, device] = createDuplexPair();
+    const emulated = new EmulatedRui3(device, clock, air, vrng.fork('modem'), { factoryDevEui: devEui });
+    emulated.mac.dr = scenario.network.dataRate;
+    const modem = new Rui3Modem(host, clock, { credentials: { devEui, joinEui: JOIN_EUI, appKey }, adr: false, dr: scenario.network.dataRate });
+    const outbox = new Outbox({ path: ':memory:' });
+    const gateway = new Gateway(
+      { clock, modem, outbox, estimator: new RunningSumEstimator({ seats: type.seats, capacity: type.capacity }) },
+      {
+        vehicleId: block.vehicleId,
+        capacity: type.capacity,
+        seats: type.seats,
+        levels: type.levels,
+        departureGraceMs: 15_000,
+        liveEnabled: scenario.gateway.liveEnabled,
+        dailyAirtimeMs: scenario.gateway.dailyAirtimeMs,
+        serviceHours: 19,
+        dayOf,
+        scheduler: { maxBatchDelayMs: 20 * 60_000, resendAfterMs: 4 * 3_600_000, liveMaxAgeMs: 90_000, maxBatch: 40, busyRetryMs: 5000 },
+      },
+    );
+    const records = new Map<number, DepartureRecord>();
+    gateway.onDeparture((r) => records.set(r.report.seq, r));
+    gateway.scheduler.onSent = (s) => {
+      if (s.fPort === 1) frameBytes.live.push(s.bytes);
+      else if (s.fPort === 2) {
+        frameBytes.batchBytes += s.bytes;
+        frameBytes.batchReports += s.reports;
+      }
+    };
+    const runner = new VehicleRunner(
+      {
+        splitGroups,
+        clock,
+        rng: vrng.fork('world'),
+        sink: gateway,
+        demand,
+        doors: new DoorCounterModel(
+          {
+            missBase: scenario.sensors.doorMissBase,
+            missClose: scenario.sensors.doorMissClose,
+            doubleCrowd: scenario.sensors.doorDoubleCrowd,
+            closeGapMs: scenario.sensors.closeGapMs,
+          },
+          vrng.fork('doors'),
+        ),
+        camera: new CameraModel(DEFAULT_CAMERA, vrng.fork('camera')),
+        lastDeparture,
+        faults: scenario.faults
+          .filter((f) => !f.vehicles || f.vehicles.includes(block.vehicleId))
+          .map((f) => ({ sensor: f.sensor, ...(f.door !== undefined ? { door: f.door } : {}), from: zonedTimeToEpoch(scenario.date, f.from, tz), to: zonedTimeToEpoch(scenario.date, f.to, tz) })),
+        onTruth: (t) => {
+          truthByKey.set(`${t.vehicleId}/${t.doorsClosed}`, t);
+          allTruth.push(t);
+        },
+      },
+      block,
+    );
+    rigs.set(devEui, { block, devEui, gateway, outbox, runner, records });
   }
 
   const starting = [...rigs.values()].map((r) => r.gateway.start());

@@ -17,6 +17,8 @@ export interface PlannedStop {
   hub: boolean;
   /** Planned run time from the previous stop of the trip (ms). */
   runMs: number;
+  /** Replay: the counted boardings and alightings here, which replace simulated demand. */
+  recorded?: { boardings: number; alightings: number };
 }
 
 export interface PlannedTrip {

@@ -9,7 +9,7 @@ import type { Rng } from '../../common/random.js';
 import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
 import type { CameraModel } from '../sensors/camera-model.js';
 import type { DoorCounterModel, TruePassage } from '../sensors/door-counter-model.js';
-import type { DemandModel } from '../demand/index.js';
+import type { DemandModel, StopVisitContext } from '../demand/index.js';
 import type { PlannedStop, PlannedTrip, VehicleBlock } from './service-plan.js';
 
 export interface TruthStop {
@@ -46,6 +46,8 @@ export interface RunnerDeps {
   tap?: (event: SourceEvent) => void;
   /** Sensor faults of this vehicle, as the scenario says. */
   faults?: readonly FaultWindow[];
+  /** Splits a counted number of boardings into groups (replay), as the calibration says groups come. */
+  splitGroups?: (boardings: number, rng: Rng) => number[];
 }
 
 /** A sensor fault that comes and goes: a blocked beam pair, the camera offline, the board unplugged. */
@@ -144,7 +146,7 @@ export class VehicleRunner {
     });
 
     // One demand draw per stop; at a terminus a second one for the new trip's first stop.
-    const here = this.deps.demand.visit(ctx(trip, stop, k, isLast), rng);
+    const here = this.demandAt(stop, isLast, () => ctx(trip, stop, k, isLast));
     const alighting = Math.min(this.onBoard, isLast ? this.onBoard : here.alightings);
     for (let i = 0; i < alighting; i++) {
       const door = rng.int(0, this.doorCount - 1);
@@ -166,7 +168,7 @@ export class VehicleRunner {
       const changeAt = Math.max(...cursor) + 5000;
       this.emit({ type: 'trip', at: changeAt, ...this.tripFields(next), stop: boardStop.ibisStop });
       for (let d = 0; d < cursor.length; d++) cursor[d] = Math.max(cursor[d]!, changeAt);
-      boarding = this.deps.demand.visit({ ...ctx(boardTrip, boardStop, 0, false), onBoard: this.onBoard }, rng).boardingGroups;
+      boarding = this.demandAt(boardStop, false, () => ({ ...ctx(boardTrip, boardStop, 0, false), onBoard: this.onBoard })).boardingGroups;
     }
     let boarded = 0;
     for (const size of boarding) {
@@ -212,6 +214,15 @@ export class VehicleRunner {
     const nextTrip = this.block.trips[nextTripIndex]!;
     const run = nextTrip.stops[nextK]!.runMs * Math.max(0.6, rng.normal(1, 0.08));
     this.at(departAt + run, () => this.serve(nextTripIndex, nextK));
+  }
+
+  /** Counted passengers when replaying, simulated demand otherwise. */
+  private demandAt(stop: PlannedStop, isLast: boolean, context: () => StopVisitContext): { alightings: number; boardingGroups: number[] } {
+    if (stop.recorded) {
+      const split = this.deps.splitGroups ?? ((n: number) => Array.from({ length: n }, () => 1));
+      return { alightings: stop.recorded.alightings, boardingGroups: isLast ? [] : split(stop.recorded.boardings, this.deps.rng) };
+    }
+    return this.deps.demand.visit(context(), this.deps.rng);
   }
 
   private tripFields(trip: PlannedTrip): { line: number; course: number; destination: number } {
