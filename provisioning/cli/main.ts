@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../../common/errors.js';
 import { registerGatewayCommands } from '../../gateway/cli.js';
 import { registerSimulateCommands } from '../../simulator/cli.js';
+import { registerProvisionCommands } from './provision-commands.js';
 
 const program = new Command('occupancy')
   .description('HAVAG tram occupancy: gateway, simulator, provisioning and backend tools')
@@ -14,6 +15,7 @@ const program = new Command('occupancy')
 
 registerSimulateCommands(program);
 registerGatewayCommands(program);
+registerProvisionCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,163 @@
+/**
+ * `occupancy provision ...`: what a technician does to fit a gateway to a tram: create its config and
+ * key, register it with the network server, self-test it on the vehicle, install the service, and
+ * keep the fleet inventory. Every error says what to do.
+ */
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { SystemClock } from '../../common/clock.js';
+import { ConfigError } from '../../common/errors.js';
+import { configureLogging } from '../../common/log.js';
+import { loadGatewayConfig, loadGatewaySecrets } from '../../gateway/config.js';
+import { RUI3_SERIAL, Rui3Modem } from '../../firmware-bindings/lora/rui3.js';
+import { openSerialPort } from '../../firmware-bindings/transport/serial-port.js';
+import { loadVehicleTypes } from '../../simulator/world/network-data.js';
+import { FleetInventory } from '../inventory.js';
+import { chirpStackRegistration, ttsRegistration, writeRegistration } from '../registration.js';
+import { formatChecks, selfTestModem } from '../self-test.js';
+import { gatewayUnit } from '../systemd.js';
+import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../vehicle-files.js';
+
+const INSTALL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const DEFAULT_INVENTORY = process.env['OCCUPANCY_INVENTORY'] ?? 'fleet-inventory.db';
+
+function hex(bytes: number, what: string): (v: string) => string {
+  return (v) => {
+    if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(v)) throw new ConfigError(what, `expected ${bytes} bytes of hex (${bytes * 2} digits), got "${v}"`);
+    return v.toLowerCase();
+  };
+}
+
+export function registerProvisionCommands(program: Command): void {
+  const provision = program.command('provision').description('fit, register, test and install gateways (for technicians)');
+
+  provision
+    .command('new <vehicle>')
+    .description('create the config and a fresh AppKey for a vehicle, and add it to the fleet inventory')
+    .requiredOption('--type <id>', 'vehicle type (see simulator/data/vehicle-types.yaml), e.g. MGT-K1')
+    .requiredOption('--dev-eui <hex>', 'the modem\'s DevEUI (label on the module, or `AT+DEVEUI=?`)', hex(8, '--dev-eui'))
+    .option('--join-eui <hex>', 'JoinEUI of the operator', hex(8, '--join-eui'), '0000000000000000')
+    .option('--dialect <rui3|rn2483>', 'modem firmware', 'rui3')
+    .option('--port <path>', 'the modem\'s serial port on the vehicle', '/dev/ttyAMA0')
+    .option('--out <dir>', 'where to write gateway.yaml and secrets.yaml', '.')
+    .option('--inventory <file>', 'fleet inventory (SQLite)', DEFAULT_INVENTORY)
+    .option('--force', 'replace an existing key (the device must then be registered again)')
+    .action((vehicle: string, o: { type: string; devEui: string; joinEui: string; dialect: string; port: string; out: string; inventory: string; force?: boolean }) => {
+      const type = loadVehicleTypes().get(o.type);
+      if (!type) throw new ConfigError('--type', `unknown vehicle type "${o.type}" (known: ${[...loadVehicleTypes().keys()].join(', ')})`);
+      if (o.dialect !== 'rui3' && o.dialect !== 'rn2483') throw new ConfigError('--dialect', 'must be rui3 or rn2483');
+      const config = buildVehicleConfig({
+        vehicleId: vehicle, type, devEui: o.devEui, joinEui: o.joinEui, modemDialect: o.dialect, modemPort: o.port, outboxPath: '/var/lib/tram-occupancy/outbox.db',
+      });
+      const inventory = new FleetInventory(o.inventory);
+      try {
+        inventory.record({ vehicleId: vehicle, type: type.id, devEui: o.devEui, joinEui: o.joinEui, modemDialect: o.dialect, provisionedAt: new Date().toISOString() });
+        const files = writeVehicleFiles(o.out, config, newAppKey(), o.force ?? false);
+        console.log(`vehicle ${vehicle} (${type.name}): config ${files.configPath}, key ${files.secretsPath} (mode 600)`);
+        console.log(`next: occupancy provision register ${vehicle} --dir ${o.out} --network chirpstack|tts`);
+      } finally {
+        inventory.close();
+      }
+    });
+
+  provision
+    .command('register <vehicle>')
+    .description('write the network server\'s registration file for a provisioned vehicle (contains the key: mode 600)')
+    .requiredOption('--network <chirpstack|tts>', 'which network server')
+    .option('--dir <dir>', 'the vehicle\'s provisioning folder (gateway.yaml, secrets.yaml)', '.')
+    .option('--out <dir>', 'where to write the registration file', 'registration')
+    .option('--application-id <id>', 'application on the network server', 'havag-occupancy')
+    .option('--device-profile-id <uuid>', 'ChirpStack device profile (EU868, LoRaWAN 1.0.3, OTAA, class A)', '00000000-0000-0000-0000-000000000000')
+    .option('--frequency-plan <id>', 'The Things Stack frequency plan', 'EU_863_870_TTN')
+    .action((vehicle: string, o: { network: string; dir: string; out: string; applicationId: string; deviceProfileId: string; frequencyPlan: string }) => {
+      const config = loadGatewayConfig(join(o.dir, 'gateway.yaml'));
+      const secrets = loadGatewaySecrets(join(o.dir, 'secrets.yaml'));
+      if (config.vehicle.id !== vehicle) throw new ConfigError('vehicle', `${o.dir}/gateway.yaml is for vehicle ${config.vehicle.id}, not ${vehicle}`);
+      const input = { vehicleId: vehicle, devEui: config.lorawan.devEui, joinEui: config.lorawan.joinEui, appKey: secrets.appKey };
+      let path: string;
+      if (o.network === 'chirpstack') {
+        path = writeRegistration(o.out, `chirpstack-tram-${vehicle}.json`, chirpStackRegistration(input, { applicationId: o.applicationId, deviceProfileId: o.deviceProfileId }));
+      } else if (o.network === 'tts') {
+        path = writeRegistration(o.out, `tts-tram-${vehicle}.json`, ttsRegistration(input, { applicationId: o.applicationId, frequencyPlanId: o.frequencyPlan }));
+      } else throw new ConfigError('--network', 'must be chirpstack or tts');
+      console.log(`registration for tram ${vehicle} written to ${path} (mode 600; hand it to the network operator, then delete it)`);
+    });
+
+  provision
+    .command('selftest')
+    .description('test a fitted gateway: modem, join, a test uplink (on the vehicle, with the service stopped)')
+    .requiredOption('-c, --config <file>', 'vehicle config')
+    .option('-s, --secrets <file>', 'secrets file', '/etc/tram-occupancy/secrets.yaml')
+    .option('--join', 'also join the network (needs coverage and registration)')
+    .option('--uplink', 'also send a test uplink after joining')
+    .option('--join-timeout <seconds>', 'how long to try to join', (v) => Number(v), 120)
+    .option('--inventory <file>', 'record the result in the fleet inventory')
+    .action(async (o: { config: string; secrets: string; join?: boolean; uplink?: boolean; joinTimeout: number; inventory?: string }) => {
+      configureLogging({ level: 'warn' });
+      const config = loadGatewayConfig(o.config);
+      const secrets = loadGatewaySecrets(o.secrets);
+      console.log(`self-test of vehicle ${config.vehicle.id}: config and secrets valid`);
+      if (config.modem.dialect !== 'rui3') throw new ConfigError('modem.dialect', `self-test for ${config.modem.dialect} is not in this build yet`);
+      const clock = new SystemClock();
+      const port = await openSerialPort({ path: config.modem.port, ...RUI3_SERIAL });
+      const modem = new Rui3Modem(port, clock, { credentials: { devEui: config.lorawan.devEui, joinEui: config.lorawan.joinEui, appKey: secrets.appKey }, adr: config.modem.adr });
+      const results = await selfTestModem(modem, clock, { join: o.join ?? false, joinTimeoutMs: o.joinTimeout * 1000, sendTestUplink: o.uplink ?? false });
+      port.destroy();
+      console.log(formatChecks(results));
+      const ok = results.every((r) => r.ok);
+      if (o.inventory) {
+        const inventory = new FleetInventory(o.inventory);
+        inventory.recordSelfTest(config.vehicle.id, new Date().toISOString(), ok);
+        inventory.close();
+      }
+      if (!ok) process.exitCode = 1;
+    });
+
+  provision
+    .command('service')
+    .description('print (or write) the systemd unit that runs the gateway on the vehicle')
+    .requiredOption('-c, --config <file>', 'vehicle config path on the vehicle')
+    .option('-s, --secrets <file>', 'secrets path on the vehicle', '/etc/tram-occupancy/secrets.yaml')
+    .option('--user <name>', 'service user (in the dialout group)', 'tram-occupancy')
+    .option('--install-dir <dir>', 'where the software is installed on the vehicle', INSTALL_DIR)
+    .option('--out <file>', 'write the unit here instead of printing it (e.g. /etc/systemd/system/tram-occupancy.service)')
+    .action((o: { config: string; secrets: string; user: string; installDir: string; out?: string }) => {
+      loadGatewayConfig(o.config);
+      const unit = gatewayUnit({ installDir: o.installDir, configPath: resolve(o.config), secretsPath: resolve(o.secrets), user: o.user, node: process.execPath });
+      if (o.out) {
+        writeFileSync(o.out, unit);
+        console.log(`wrote ${o.out}; then: systemctl daemon-reload && systemctl enable --now tram-occupancy`);
+      } else process.stdout.write(unit);
+    });
+
+  provision
+    .command('list')
+    .description('the fleet inventory: vehicles, DevEUIs, last self-test')
+    .option('--inventory <file>', 'fleet inventory (SQLite)', DEFAULT_INVENTORY)
+    .option('--json', 'as JSON')
+    .action((o: { inventory: string; json?: boolean }) => {
+      const inventory = new FleetInventory(o.inventory);
+      const rows = inventory.list();
+      inventory.close();
+      if (o.json) return console.log(JSON.stringify(rows, null, 2));
+      if (rows.length === 0) return console.log(`no vehicles in ${o.inventory} yet (occupancy provision new <vehicle> ...)`);
+      console.log('vehicle  type     DevEUI            modem   provisioned           self-test');
+      for (const r of rows) {
+        const test = r.lastSelfTestAt ? `${r.lastSelfTestOk ? 'ok' : 'FAILED'} ${r.lastSelfTestAt}` : '-';
+        console.log(`${r.vehicleId.padEnd(8)} ${r.type.padEnd(8)} ${r.devEui}  ${r.modemDialect.padEnd(6)}  ${r.provisionedAt.slice(0, 19)}  ${test}`);
+      }
+    });
+
+  provision
+    .command('remove <vehicle>')
+    .description('take a vehicle\'s gateway out of the inventory (its DevEUI may then be fitted elsewhere)')
+    .option('--inventory <file>', 'fleet inventory (SQLite)', DEFAULT_INVENTORY)
+    .action((vehicle: string, o: { inventory: string }) => {
+      const inventory = new FleetInventory(o.inventory);
+      const removed = inventory.remove(vehicle);
+      inventory.close();
+      console.log(removed ? `vehicle ${vehicle} removed from ${o.inventory}` : `vehicle ${vehicle} is not in ${o.inventory}`);
+    });
+}

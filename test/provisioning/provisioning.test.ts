@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualClock } from '../../common/clock.js';
+import { createDuplexPair } from '../../common/duplex-pair.js';
+import { Rng } from '../../common/random.js';
+import { loadGatewayConfig, loadGatewaySecrets } from '../../gateway/config.js';
+import { Rui3Modem } from '../../firmware-bindings/lora/rui3.js';
+import { FleetInventory } from '../../provisioning/inventory.js';
+import { chirpStackRegistration, ttsRegistration } from '../../provisioning/registration.js';
+import { formatChecks, selfTestModem } from '../../provisioning/self-test.js';
+import { gatewayUnit } from '../../provisioning/systemd.js';
+import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../../provisioning/vehicle-files.js';
+import { Air } from '../../simulator/lorawan/air.js';
+import { EmulatedRui3 } from '../../simulator/lorawan/emulated-rui3.js';
+import { NetworkServerEmulator } from '../../simulator/lorawan/network-server.js';
+import { loadVehicleTypes } from '../../simulator/world/network-data.js';
+
+const K1 = loadVehicleTypes().get('MGT-K1')!;
+const setup = { vehicleId: '661', type: K1, devEui: '70B3D57ED0010295', joinEui: '70b3d57ed0000000', modemDialect: 'rui3' as const, modemPort: '/dev/ttyAMA0', outboxPath: '/var/lib/tram-occupancy/outbox.db' };
+
+describe('provisioning', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'prov-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes a config the gateway accepts and a key file only its owner can read', () => {
+    const files = writeVehicleFiles(dir, buildVehicleConfig(setup), newAppKey());
+    const config = loadGatewayConfig(files.configPath);
+    assert.equal(config.vehicle.capacity, K1.capacity);
+    assert.equal(config.lorawan.devEui, '70b3d57ed0010295');
+    assert.equal(statSync(files.secretsPath).mode & 0o777, 0o600);
+    assert.match(loadGatewaySecrets(files.secretsPath).appKey, /^[0-9a-f]{32}$/);
+    assert.ok(!readFileSync(files.configPath, 'utf8').includes(loadGatewaySecrets(files.secretsPath).appKey), 'the key is not in the config');
+  });
+
+  it('never replaces a key silently', () => {
+    writeVehicleFiles(dir, buildVehicleConfig(setup), newAppKey());
+    assert.throws(() => writeVehicleFiles(dir, buildVehicleConfig(setup), newAppKey()), /exists.*--force/);
+    assert.doesNotThrow(() => writeVehicleFiles(dir, buildVehicleConfig(setup), newAppKey(), true));
+  });
+
+  it('keeps one DevEUI on one vehicle in the inventory', () => {
+    const inventory = new FleetInventory(join(dir, 'fleet.db'));
+    const entry = { vehicleId: '661', type: 'MGT-K1', devEui: '70B3D57ED0010295', joinEui: '0000000000000000', modemDialect: 'rui3', provisionedAt: '2026-11-22T10:00:00Z' };
+    inventory.record(entry);
+    assert.throws(() => inventory.record({ ...entry, vehicleId: '662' }), /already fitted to vehicle 661/);
+    inventory.recordSelfTest('661', '2026-11-22T11:00:00Z', true);
+    assert.deepEqual(inventory.list().map((r) => [r.vehicleId, r.devEui, r.lastSelfTestOk]), [['661', '70b3d57ed0010295', true]]);
+    assert.equal(inventory.remove('661'), true);
+    inventory.record({ ...entry, vehicleId: '662' });
+    assert.equal(inventory.list()[0]!.vehicleId, '662');
+    inventory.close();
+  });
+
+  it('writes registration objects in the shapes the network servers take', () => {
+    const input = { vehicleId: '661', devEui: '70b3d57ed0010295', joinEui: '70b3d57ed0000000', appKey: '000102030405060708090a0b0c0d0e0f' };
+    const cs = chirpStackRegistration(input, { applicationId: 'app', deviceProfileId: 'profile' }) as { device: { devEui: string }; deviceKeys: { nwkKey: string } };
+    assert.equal(cs.device.devEui, '70b3d57ed0010295');
+    assert.equal(cs.deviceKeys.nwkKey, input.appKey, 'LoRaWAN 1.0.x: ChirpStack v4 keeps the AppKey in nwkKey');
+    const tts = ttsRegistration(input, { applicationId: 'app', frequencyPlanId: 'EU_863_870_TTN' }) as { ids: { dev_eui: string }; root_keys: { app_key: { key: string } } };
+    assert.equal(tts.ids.dev_eui, '70B3D57ED0010295');
+    assert.equal(tts.root_keys.app_key.key, input.appKey.toUpperCase());
+  });
+
+  it('self-tests a gateway against an emulated module: configure, join, test uplink', async () => {
+    const clock = new VirtualClock(Date.UTC(2026, 10, 23, 8, 0, 0));
+    const rng = new Rng(3);
+    const air = new Air(clock, rng.fork('air'), { inCoverage: () => true, uplinkLoss: 0, downlinkLoss: 0 });
+    const uplinks: number[] = [];
+    const ns = new NetworkServerEmulator(clock, rng.fork('ns'), { applicationId: 'a', applicationName: 'a', tenantId: 't', netId: '000013', publish: (u) => uplinks.push(u.fPort) });
+    air.attach(ns);
+    const appKey = newAppKey();
+    ns.register({ devEui: setup.devEui, joinEui: setup.joinEui, appKey, name: 'tram-661' });
+    const [host, device] = createDuplexPair();
+    new EmulatedRui3(device, clock, air, rng.fork('m'), { factoryDevEui: setup.devEui });
+    const modem = new Rui3Modem(host, clock, { credentials: { devEui: setup.devEui, joinEui: setup.joinEui, appKey } });
+    const running = selfTestModem(modem, clock, { join: true, joinTimeoutMs: 120_000, sendTestUplink: true });
+    let results: Awaited<typeof running> | undefined;
+    void running.then((r) => (results = r));
+    for (let i = 0; i < 400 && !results; i++) await clock.advance(500);
+    assert.ok(results, 'self-test finished');
+    assert.deepEqual(results.map((r) => r.ok), [true, true, true], formatChecks(results));
+    assert.deepEqual(uplinks, [3], 'the network server got the health frame');
+  });
+
+  it('says what to do when the modem does not answer', async () => {
+    const clock = new VirtualClock(0);
+    const [host] = createDuplexPair();
+    const modem = new Rui3Modem(host, clock, { credentials: { devEui: setup.devEui, joinEui: setup.joinEui, appKey: newAppKey() }, commandTimeoutMs: 1000 });
+    const running = selfTestModem(modem, clock, { join: true, joinTimeoutMs: 10_000, sendTestUplink: false });
+    let results: Awaited<typeof running> | undefined;
+    void running.then((r) => (results = r));
+    for (let i = 0; i < 20 && !results; i++) await clock.advance(500);
+    assert.equal(results?.length, 1);
+    assert.equal(results[0]!.ok, false);
+    assert.match(formatChecks(results), /FAIL.*no answer[\s\S]*-> check the modem cable/);
+  });
+
+  it('writes a systemd unit that restarts the gateway and runs it unprivileged', () => {
+    const unit = gatewayUnit({ installDir: '/opt/tram-occupancy', configPath: '/etc/tram-occupancy/gateway.yaml', secretsPath: '/etc/tram-occupancy/secrets.yaml', user: 'tram-occupancy', node: '/usr/bin/node' });
+    assert.match(unit, /^ExecStart=\/usr\/bin\/node \/opt\/tram-occupancy\/bin\/occupancy\.mjs gateway --config \/etc\/tram-occupancy\/gateway\.yaml --secrets/m);
+    assert.match(unit, /^Restart=always$/m);
+    assert.match(unit, /^User=tram-occupancy$/m);
+    assert.match(unit, /^SupplementaryGroups=dialout$/m);
+  });
+});
