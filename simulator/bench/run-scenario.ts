@@ -15,6 +15,7 @@ import { Rui3Modem } from '../../firmware-bindings/lora/rui3.js';
 import { RunningSumEstimator } from '../../gateway/estimation/estimator.js';
 import { Gateway, type DepartureRecord } from '../../gateway/gateway.js';
 import { Outbox } from '../../gateway/uplink/outbox.js';
+import type { StopReport } from '../../proto/frames.js';
 import { Air } from '../lorawan/air.js';
 import { EmulatedRui3 } from '../lorawan/emulated-rui3.js';
 import { NetworkServerEmulator } from '../lorawan/network-server.js';
@@ -58,7 +59,7 @@ export interface BenchReport {
   counting: CountErrors;
   run: { simulatedHours: number; wallSeconds: number; simulatedHoursPerWallSecond: number };
   /** Only with `keepDetails`: what the scores were computed from (for tests and plots). */
-  details?: { truth: TruthStop[]; scored: ScoredStop[] };
+  details?: { truth: TruthStop[]; scored: ScoredStop[]; reports: Array<{ vehicleId: string; report: StopReport }> };
 }
 
 export interface Progress {
@@ -293,6 +294,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     },
     counting: countErrors(allTruth),
     run: { simulatedHours: round(simulatedHours, 2), wallSeconds: round(wallSeconds, 2), simulatedHoursPerWallSecond: round(simulatedHours / wallSeconds, 1) },
-    ...(options.keepDetails ? { details: { truth: allTruth, scored: delivered } } : {}),
+    ...(options.keepDetails
+      ? { details: { truth: allTruth, scored: delivered, reports: [...rigs.values()].flatMap((r) => [...r.records.values()].map((d) => ({ vehicleId: r.block.vehicleId, report: d.report }))) } }
+      : {}),
   };
 }
