@@ -38,7 +38,8 @@ var SCHEMA = {
       {"id":7,"name":"softwareVersion","type":"uint32","repeated":false,"presence":false},
       {"id":8,"name":"restarts","type":"uint32","repeated":false,"presence":false},
       {"id":9,"name":"outboxDropped","type":"uint32","repeated":false,"presence":false},
-      {"id":10,"name":"liveSkipped","type":"uint32","repeated":false,"presence":false}
+      {"id":10,"name":"liveSkipped","type":"uint32","repeated":false,"presence":false},
+      {"id":11,"name":"newestSeq","type":"uint32","repeated":false,"presence":false}
     ],
     "Ack": [
       {"id":1,"name":"through","type":"uint32","repeated":false,"presence":false},

@@ -118,7 +118,9 @@ export interface StopBatch {
 }
 
 /**
- * Sent every health interval (config healthIntervalMin), and once after each start.
+ * Sent every health interval (config healthIntervalMin), once after each start, and as a poll when
+ * reports wait for an ack and nothing else went for a while (a Class A device hears downlinks only
+ * after its own uplinks).
  */
 export interface Health {
   uptimeMin: number;
@@ -146,14 +148,20 @@ export interface Health {
    */
   outboxDropped: number;
   /**
-   * Live frames not sent today because the airtime budget did not allow them.
+   * Live frames not sent since the start because the airtime budget had no room in time.
    */
   liveSkipped: number;
+  /**
+   * Highest sequence number given so far: the backend acks what it lacks up to here.
+   */
+  newestSeq: number;
 }
 
 /**
  * Cumulative acknowledgement: every seq <= through arrived; beyond it, `runs` lists alternating
- * lengths of missing and received seqs (missing first), so gaps can be resent.
+ * lengths of missing and received seqs (missing first), so gaps can be resent. An odd number of
+ * runs ends with a missing run: reports the gateway said it has (Health.newest_seq) that the
+ * backend has not seen.
  */
 export interface Ack {
   through: number;

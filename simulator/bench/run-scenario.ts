@@ -15,6 +15,7 @@ import { Rui3Modem } from '../../firmware-bindings/lora/rui3.js';
 import { RunningSumEstimator } from '../../gateway/estimation/estimator.js';
 import { Gateway, type DepartureRecord } from '../../gateway/gateway.js';
 import { Outbox } from '../../gateway/uplink/outbox.js';
+import { DEFAULT_SCHEDULER_OPTIONS } from '../../gateway/uplink/uplink-scheduler.js';
 import type { StopReport } from '../../proto/frames.js';
 import { Air } from '../lorawan/air.js';
 import { EmulatedRui3 } from '../lorawan/emulated-rui3.js';
@@ -198,7 +199,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           dailyAirtimeMs: scenario.gateway.dailyAirtimeMs,
           serviceHours: 19,
           dayOf,
-          scheduler: { maxBatchDelayMs: 20 * 60_000, resendAfterMs: 4 * 3_600_000, liveMaxAgeMs: 90_000, maxBatch: 40, busyRetryMs: 5000 },
+          scheduler: { ...DEFAULT_SCHEDULER_OPTIONS },
         },
       );
       const records = new Map<number, DepartureRecord>();
