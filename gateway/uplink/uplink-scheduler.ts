@@ -112,6 +112,7 @@ export class UplinkScheduler {
   /** Power cut: nothing may be written any more. */
   private halted = false;
   private pollIntervalMs: number;
+  private unansweredPolls = 0;
   private joined = false;
   private joinRetry: number;
   private wakeup = new AbortController();
@@ -166,6 +167,7 @@ export class UplinkScheduler {
   /** An ack arrived: polling for the next one starts over from its shortest interval. */
   notifyAck(): void {
     this.pollIntervalMs = this.options.ackPollMs;
+    this.unansweredPolls = 0;
   }
 
   /** The live level of the latest departure; replaces any live frame not yet sent. */
@@ -380,9 +382,10 @@ export class UplinkScheduler {
       this.live = undefined;
     } else if (candidate.fPort === FPORT.health) {
       this.stats.healthSent++;
-      // While reports wait for an ack, each health frame doubles the wait for the next poll (up to
-      // 4 h); an ack starts it over. A backend that never answers costs little airtime.
-      if (this.outbox.oldestSentAt !== undefined) this.pollIntervalMs = Math.min(4 * 3_600_000, this.pollIntervalMs * 2);
+      // While reports wait for an ack, polls go every ackPollMs; from the third unanswered one on the
+      // wait doubles (up to 4 h), and an ack starts it over. One poll makes the backend queue its
+      // ack, the next fetches it; a backend that never answers costs little airtime.
+      if (this.outbox.oldestSentAt !== undefined && ++this.unansweredPolls > 2) this.pollIntervalMs = Math.min(4 * 3_600_000, this.pollIntervalMs * 2);
       this.lastHealthAt = start;
     } else if (candidate.reports) {
       this.stats.batches++;
