@@ -43,7 +43,7 @@ export const GatewayConfigSchema = z
         liveEnabled: z.boolean().default(true),
         maxBatchDelayMinutes: z.number().positive().default(20),
         maxBatch: z.number().int().min(1).max(256).default(40),
-        resendAfterHours: z.number().positive().default(4),
+        resendAfterHours: z.number().positive().default(8),
         liveMaxAgeSeconds: z.number().positive().max(3600).default(90),
         liveHeartbeatMinutes: z.number().positive().default(30),
         healthIntervalMin: z.number().int().min(0).max(7 * 24 * 60).default(120),

@@ -72,6 +72,8 @@ export class Gateway implements EventSink {
   private readonly activeFaults = new Map<string, SensorName>();
   private readonly startedAt: number;
   private liveEnabled: boolean;
+  /** After a power cut nothing may happen any more (timers of the dead process still fire in a simulation). */
+  private halted = false;
   readonly counters = { downlinks: 0, badDownlinks: 0, acks: 0, refusedAcks: 0, missingReported: 0, configChanges: 0, refusedConfig: 0 };
 
   constructor(
@@ -102,6 +104,7 @@ export class Gateway implements EventSink {
   }
 
   handle(event: SourceEvent): void {
+    if (this.halted) return;
     if (event.type === 'fault') {
       const key = `${event.sensor}/${event.door ?? ''}`;
       if (event.active) this.activeFaults.set(key, event.sensor);
@@ -123,6 +126,7 @@ export class Gateway implements EventSink {
 
   /** A power cut: everything stops where it is; nothing more is sent or written. */
   halt(): void {
+    this.halted = true;
     this.scheduler.halt();
     this.deps.modem.removeAllListeners('downlink');
   }
@@ -154,6 +158,7 @@ export class Gateway implements EventSink {
   }
 
   private onStopEvent(event: StopEvent): void {
+    if (this.halted) return;
     const estimate = this.deps.estimator.next(event);
     let flags = 0;
     if (event.terminus) flags |= ReportFlag.REPORT_FLAG_TERMINUS;

@@ -11,7 +11,15 @@ import type { MqttClient } from 'mqtt';
 import type { Clock } from '../../common/clock.js';
 import { ProtocolError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
-import { parseChirpStackTxAck, parseChirpStackUplink, parseTtsDownSent, parseTtsUplink, type UplinkEnvelope } from './network-events.js';
+import {
+  parseChirpStackJoin,
+  parseChirpStackTxAck,
+  parseChirpStackUplink,
+  parseTtsDownSent,
+  parseTtsJoin,
+  parseTtsUplink,
+  type UplinkEnvelope,
+} from './network-events.js';
 import type { DownlinkSender, UplinkProcessor } from './uplink-processor.js';
 
 const log = moduleLogger('backend.mqtt');
@@ -31,6 +39,7 @@ export interface MqttIngestOptions {
 export interface MqttIngestCounters {
   messages: number;
   uplinks: number;
+  /** Notices of downlinks the network server sent: txack / down/sent, and joins (a JoinAccept). */
   downlinkNotices: number;
   badTopic: number;
   badEvent: number;
@@ -41,7 +50,7 @@ export interface MqttIngestCounters {
   downlinksUnroutable: number;
 }
 
-type TopicKind = 'up' | 'sent';
+type TopicKind = 'up' | 'sent' | 'join';
 
 export class MqttIngest implements DownlinkSender {
   private processor: UplinkProcessor | undefined;
@@ -69,8 +78,8 @@ export class MqttIngest implements DownlinkSender {
     const app = this.application;
     const filters =
       this.options.server === 'chirpstack'
-        ? [`application/${app}/device/+/event/up`, `application/${app}/device/+/event/txack`]
-        : [`v3/${app}/devices/+/up`, `v3/${app}/devices/+/down/sent`];
+        ? [`application/${app}/device/+/event/up`, `application/${app}/device/+/event/txack`, `application/${app}/device/+/event/join`]
+        : [`v3/${app}/devices/+/up`, `v3/${app}/devices/+/down/sent`, `v3/${app}/devices/+/join`];
     return this.options.shareGroup ? filters.map((f) => `$share/${this.options.shareGroup}/${f}`) : filters;
   }
 
@@ -87,11 +96,13 @@ export class MqttIngest implements DownlinkSender {
       if (parts.length === 6 && parts[0] === 'application' && parts[2] === 'device' && parts[4] === 'event') {
         if (parts[5] === 'up') return { kind: 'up', parts };
         if (parts[5] === 'txack') return { kind: 'sent', parts };
+        if (parts[5] === 'join') return { kind: 'join', parts };
       }
       return undefined;
     }
     if (parts[0] === 'v3' && parts[2] === 'devices') {
       if (parts.length === 5 && parts[4] === 'up') return { kind: 'up', parts };
+      if (parts.length === 5 && parts[4] === 'join') return { kind: 'join', parts };
       if (parts.length === 6 && parts[4] === 'down' && parts[5] === 'sent') return { kind: 'sent', parts };
     }
     return undefined;
@@ -108,6 +119,12 @@ export class MqttIngest implements DownlinkSender {
     }
     const now = this.clock.now();
     try {
+      if (where.kind === 'join') {
+        const { devEui } = this.options.server === 'chirpstack' ? parseChirpStackJoin(payload) : parseTtsJoin(payload);
+        this.counters.downlinkNotices++;
+        this.processor?.joined(devEui);
+        return;
+      }
       if (where.kind === 'sent') {
         const { devEui } = this.options.server === 'chirpstack' ? parseChirpStackTxAck(payload) : parseTtsDownSent(payload);
         this.counters.downlinkNotices++;

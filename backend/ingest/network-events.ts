@@ -84,6 +84,21 @@ export function parseTtsUplink(raw: string | Uint8Array, now: number): UplinkEnv
 }
 
 const ChirpStackTxAck = z.object({ deviceInfo: z.object({ devEui: eui }).passthrough() }).passthrough();
+const TtsJoin = z.object({ end_device_ids: z.object({ dev_eui: eui }).passthrough(), join_accept: z.object({}).passthrough() }).passthrough();
+
+/** ChirpStack v4 `event/join`: the device joined (a JoinAccept went down). Same device block as txack. */
+export function parseChirpStackJoin(raw: string | Uint8Array): { devEui: string } {
+  const parsed = ChirpStackTxAck.safeParse(parseJson(raw));
+  if (!parsed.success) throw new ProtocolError('not a ChirpStack v4 join event', 'bad-event');
+  return { devEui: parsed.data.deviceInfo.devEui.toLowerCase() };
+}
+
+/** The Things Stack v3 `join`: the device joined (a JoinAccept went down). */
+export function parseTtsJoin(raw: string | Uint8Array): { devEui: string } {
+  const parsed = TtsJoin.safeParse(parseJson(raw));
+  if (!parsed.success) throw new ProtocolError('not a The Things Stack v3 join message', 'bad-event');
+  return { devEui: parsed.data.end_device_ids.dev_eui.toLowerCase() };
+}
 const TtsDownSent = z.object({ end_device_ids: z.object({ dev_eui: eui }).passthrough(), downlink_sent: z.object({}).passthrough() }).passthrough();
 
 /** ChirpStack v4 `event/txack`: a queued downlink went out. */

@@ -2,8 +2,9 @@
  * The backend's receiving core: decodes each uplink with the shared schema, drops duplicate
  * reports by (device, sequence number) against the store, hands every report on exactly once, and
  * acknowledges within the downlink budget: at most `maxAcksPerDay` acks and `maxDownlinksPerDay`
- * downlinks in all per device and day, at least `minIntervalMs` apart, and never a second one
- * while the network server still holds the first (it would go out too, and count). Malformed
+ * downlinks in all (JoinAccepts and config changes included) per device and day, counted on the
+ * day they went out, at least `minIntervalMs` apart, and never a second one while the network
+ * server still holds the first (it would go out too, and count). Malformed
  * payloads are counted and logged, never fatal. Transport (MQTT or in-process) is injected.
  */
 import type { Clock, TimerHandle } from '../../common/clock.js';
@@ -31,13 +32,24 @@ export interface AckPolicy {
   /** Least time between two acks to one device (about 2 h spreads 9 acks over a service day). */
   minIntervalMs: number;
   maxAcksPerDay: number;
-  /** Acks and config changes together (The Things Network's fair use: 10). */
+  /** Acks, config changes and JoinAccepts together (The Things Network's fair use: 10). */
   maxDownlinksPerDay: number;
   /** A queued downlink the network server never reported sent stops blocking the next after this. */
   pendingTimeoutMs: number;
+  /** Downlinks kept back for JoinAccepts (a gateway that restarts must join; acks can wait). */
+  joinReserve: number;
+  /** Space the acks left today evenly over the rest of the day (at least minIntervalMs, at most 4 h). */
+  spreadOverDay: boolean;
 }
 
-export const DEFAULT_ACK_POLICY: Readonly<AckPolicy> = Object.freeze({ minIntervalMs: 110 * 60_000, maxAcksPerDay: 9, maxDownlinksPerDay: 10, pendingTimeoutMs: 6 * 3_600_000 });
+export const DEFAULT_ACK_POLICY: Readonly<AckPolicy> = Object.freeze({
+  minIntervalMs: 110 * 60_000,
+  maxAcksPerDay: 8,
+  maxDownlinksPerDay: 10,
+  pendingTimeoutMs: 6 * 3_600_000,
+  joinReserve: 1,
+  spreadOverDay: true,
+});
 
 export interface ProcessorOptions {
   ack?: Partial<AckPolicy>;
@@ -157,19 +169,38 @@ export class UplinkProcessor {
     this.maybeAck(envelope.devEui, s);
   }
 
-  /** The network server sent what was queued for the device (ChirpStack txack, TTS down/sent). */
+  /**
+   * The network server sent what was queued for the device (ChirpStack txack, TTS down/sent): it
+   * counts in the budget of the day it went out.
+   */
   downlinkSent(devEui: string): void {
     const s = this.devices.get(devEui);
-    if (!s) return;
-    s.pendingSince = undefined;
+    if (!s || s.pendingSince === undefined) return;
+    this.settlePending(s, this.clock.now());
+    this.store.saveDevice(devEui, this.persistent(s));
     this.maybeAck(devEui, s);
+  }
+
+  private settlePending(s: DeviceState, at: number): void {
+    this.rollDay(s, at);
+    s.pendingSince = undefined;
+    s.acksToday++;
+    s.downlinksToday++;
+  }
+
+  /** The device joined: its JoinAccept was a downlink and counts in today's budget. */
+  joined(devEui: string): void {
+    const s = this.state(devEui);
+    this.rollDay(s, this.clock.now());
+    s.downlinksToday++;
+    this.store.saveDevice(devEui, this.persistent(s));
   }
 
   /** Queues a configuration change, within the device's downlink budget; false if the budget is spent. */
   sendConfig(devEui: string, change: ConfigChange): boolean {
     const s = this.state(devEui);
     this.rollDay(s, this.clock.now());
-    if (!this.downlinks || s.downlinksToday >= this.policy.maxDownlinksPerDay) {
+    if (!this.downlinks || s.downlinksToday + (s.pendingSince !== undefined ? 1 : 0) >= this.policy.maxDownlinksPerDay) {
       this.counters.downlinksRefused++;
       return false;
     }
@@ -207,12 +238,20 @@ export class UplinkProcessor {
     if (!this.downlinks || !s.wantAck) return;
     const now = this.clock.now();
     this.rollDay(s, now);
-    if (s.pendingSince !== undefined && now - s.pendingSince < this.policy.pendingTimeoutMs) return;
-    if (s.acksToday >= this.policy.maxAcksPerDay || s.downlinksToday >= this.policy.maxDownlinksPerDay) {
+    if (s.pendingSince !== undefined) {
+      if (now - s.pendingSince < this.policy.pendingTimeoutMs) return;
+      // No notice came: count it as sent now and go on.
+      this.settlePending(s, now);
+    }
+    const acksLeft = Math.min(this.policy.maxAcksPerDay - s.acksToday, this.policy.maxDownlinksPerDay - this.policy.joinReserve - s.downlinksToday);
+    if (acksLeft <= 0) {
       this.store.saveDevice(devEui, this.persistent(s));
       return;
     }
-    const readyAt = s.lastAckAt + this.policy.minIntervalMs;
+    // Spread what is left of today's acks over what is left of the day, so that the evening's
+    // reports (and the losses among them) still get an answer.
+    const spread = this.policy.spreadOverDay ? Math.min((this.dayOf(this.dayOf(now) + 36 * 3_600_000) - now) / acksLeft, 4 * 3_600_000) : 0;
+    const readyAt = s.lastAckAt + Math.max(this.policy.minIntervalMs, spread);
     if (now < readyAt) {
       // Ask again when the interval is over: the ack then waits in the queue for the next uplink.
       if (!s.timer) {
@@ -228,8 +267,6 @@ export class UplinkProcessor {
     s.timer = undefined;
     this.downlinks.send(devEui, FPORT.ack, encodeAck(buildAck(s.beyond, s.through, 16, s.knownUpTo)));
     s.lastAckAt = now;
-    s.acksToday++;
-    s.downlinksToday++;
     s.pendingSince = now;
     s.wantAck = false;
     this.counters.acksSent++;

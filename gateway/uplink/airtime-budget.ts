@@ -7,8 +7,9 @@
  * Airtime is charged BEFORE a transmission and kept on disk (the outbox holds the state), so neither
  * a power cut mid-send nor a restart can forget it; a transmission the modem refused is refunded.
  * Each traffic class needs a floor of tokens beyond its own airtime: the less a frame matters, the
- * fuller the bucket must be, so under pressure the budget goes to reports first, then to live
- * levels that changed, and last to batches that are not full and to live levels that did not.
+ * fuller the bucket must be, so under pressure the budget goes to full batches of reports first,
+ * then to live levels that changed, then to live levels that did not, and last to batches that are
+ * not full (planning can wait; passengers cannot).
  * It only says when a transmission may start; it never sends.
  */
 import { offTimeMs } from '../../firmware-bindings/lora/airtime.js';
@@ -22,8 +23,8 @@ const FLOOR_SHARE: Record<TrafficClass, number> = {
   join: 0,
   health: 0.1,
   live: 0.25,
-  'report-partial': 0.4,
   'live-refresh': 0.6,
+  'report-partial': 0.7,
 };
 
 /** Classes that may use the reserve kept for stop reports. */

@@ -54,7 +54,7 @@ export interface SchedulerOptions {
 /** The defaults the vehicle config and the bench start from (docs/delivery.md explains each). */
 export const DEFAULT_SCHEDULER_OPTIONS: Readonly<SchedulerOptions> = Object.freeze({
   maxBatchDelayMs: 20 * 60_000,
-  resendAfterMs: 4 * 3_600_000,
+  resendAfterMs: 8 * 3_600_000,
   liveMaxAgeMs: 90_000,
   liveHeartbeatMs: 30 * 60_000,
   maxBatch: 40,

@@ -9,7 +9,17 @@ import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { moduleLogger } from '../../common/log.js';
 import type { QueuedDownlink } from './network-server.js';
-import { chirpStackTxAckEvent, chirpStackUplinkEvent, ttsDownSentMessage, ttsUplinkMessage, type NsDownlinkSent, type NsUplink } from './uplink-event.js';
+import {
+  chirpStackJoinEvent,
+  chirpStackTxAckEvent,
+  chirpStackUplinkEvent,
+  ttsDownSentMessage,
+  ttsJoinMessage,
+  ttsUplinkMessage,
+  type NsDownlinkSent,
+  type NsJoin,
+  type NsUplink,
+} from './uplink-event.js';
 
 const log = moduleLogger('sim.mqtt-bridge');
 
@@ -68,6 +78,15 @@ export class NetworkServerMqttBridge {
       this.options.format === 'chirpstack'
         ? [`application/${d.applicationId}/device/${d.devEui}/event/txack`, chirpStackTxAckEvent(d)]
         : [`v3/${this.ttsApp}/devices/${d.deviceName}/down/sent`, ttsDownSentMessage(d)];
+    this.counters.noticesPublished++;
+    this.publish(topic, body, this.options.format === 'tts' ? 0 : 1);
+  }
+
+  publishJoin(j: NsJoin): void {
+    const [topic, body] =
+      this.options.format === 'chirpstack'
+        ? [`application/${j.applicationId}/device/${j.devEui}/event/join`, chirpStackJoinEvent(j)]
+        : [`v3/${this.ttsApp}/devices/${j.deviceName}/join`, ttsJoinMessage(j)];
     this.counters.noticesPublished++;
     this.publish(topic, body, this.options.format === 'tts' ? 0 : 1);
   }

@@ -13,7 +13,7 @@ import type { DownlinkFrame, NetworkServerPort, Reception } from './air.js';
 import { hexBytes } from './keys.js';
 import { lora } from './lora-packet.js';
 import { fcntMsb, reconstructFCnt } from './mac-device.js';
-import type { NsDownlinkSent, NsUplink } from './uplink-event.js';
+import type { NsDownlinkSent, NsJoin, NsUplink } from './uplink-event.js';
 
 const log = moduleLogger('sim.network-server');
 
@@ -54,6 +54,8 @@ export interface NetworkServerOptions {
   publish: (uplink: NsUplink) => void;
   /** A queued downlink went out (ChirpStack publishes `event/txack` then). */
   downlinkSent?: (event: NsDownlinkSent) => void;
+  /** A device joined: its JoinAccept is a downlink too (ChirpStack publishes `event/join`). */
+  joined?: (event: NsJoin) => void;
 }
 
 export interface NetworkServerStats {
@@ -150,6 +152,16 @@ export class NetworkServerEmulator implements NetworkServerPort {
     device.session = { devAddr, nwkSKey: keys.NwkSKey, appSKey: keys.AppSKey, fCntUp: -1, fCntDown: 0 };
     this.byDevAddr.set(devAddr.toString('hex'), device);
     this.stats.joins++;
+    this.options.joined?.({
+      devEui: device.devEui,
+      devAddr: devAddr.toString('hex'),
+      deviceName: device.name,
+      applicationId: this.options.applicationId,
+      applicationName: this.options.applicationName,
+      tenantId: this.options.tenantId,
+      time: this.clock.now(),
+      deduplicationId: uuidFrom(this.rng),
+    });
     const accept = lora.fromFields(
       { MType: 'Join Accept', AppNonce: appNonce, NetID: netId, DevAddr: devAddr, DLSettings: 0, RxDelay: 1 },
       undefined,

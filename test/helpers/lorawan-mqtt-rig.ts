@@ -89,6 +89,10 @@ export class MqttRig {
         if (this.backend) this.expectedAtBackend++;
         this.bridge.publishDownlinkSent(d);
       },
+      joined: (j) => {
+        if (this.backend) this.expectedAtBackend++;
+        this.bridge.publishJoin(j);
+      },
     });
     this.air.attach(this.ns);
     for (let v = 0; v < o.vehicles; v++) {

@@ -8,14 +8,19 @@ import { MqttRig, T0 } from '../../helpers/lorawan-mqtt-rig.js';
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
-/** Every report the gateways stored was handed on exactly once, and the gateways heard the acks. */
+/**
+ * Every report the gateways stored was handed on exactly once; acks came back and emptied the
+ * outboxes but for a few delivered reports whose ack is still to come (acks are few: 10 a day).
+ */
 function assertExactlyOnce(rig: MqttRig): void {
   for (const v of rig.vehicles) {
     const handed = rig.handedOn.get(v.devEui) ?? [];
     assert.ok(v.generated.length >= 10, `vehicle ${v.devEui} made only ${v.generated.length} reports`);
     assert.deepEqual([...handed].sort((a, b) => a - b), v.generated.map((r) => r.seq), `vehicle ${v.devEui}`);
     assert.ok(v.gateway.counters.acks > 0, 'acks came back as downlinks');
-    assert.equal(v.outbox.size, 0, 'everything acknowledged in the end');
+    const waiting = v.outbox.due(Number.MAX_SAFE_INTEGER, 1000);
+    assert.ok(waiting.length <= 10, `${waiting.length} reports still waiting for an ack`);
+    for (const r of waiting) assert.ok(r.sendCount > 0 && handed.includes(r.seq), `report ${r.seq} waits but was delivered`);
   }
   for (const [dev, stats] of rig.air.allStats()) assert.ok(stats.downlinks <= 10, `${dev}: ${stats.downlinks} downlinks in a day`);
 }
@@ -46,7 +51,7 @@ describe('delivery over a real MQTT broker (aedes in-process)', function () {
   it('The Things Stack v3 messages: the same, on its topics and shapes', async () => {
     rig = await MqttRig.create({ brokerUrl: broker.url, format: 'tts', vehicles: 2, uplinkLoss: 0.05, downlinkLoss: 0.05, seed: 9 });
     rig.serveStops(T0, 25, 5 * MIN);
-    await rig.runUntil(T0 + 8 * HOUR);
+    await rig.runUntil(T0 + 16 * HOUR);
     assertExactlyOnce(rig);
     assert.ok(rig.backend!.ingest.counters.downlinkNotices > 0, 'down/sent messages arrived');
   });
@@ -60,7 +65,7 @@ describe('delivery over a real MQTT broker (aedes in-process)', function () {
       await rig.stopBackend();
       await rig.runUntil(T0 + 100 * MIN); // uplinks in this half hour reach nobody
       await rig.startBackend();
-      await rig.runUntil(T0 + 10 * HOUR);
+      await rig.runUntil(T0 + 16 * HOUR);
       assertExactlyOnce(rig);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -60,7 +60,7 @@ describe('MqttIngest', () => {
 
   it('counts what is unreadable by kind', () => {
     const { ingest } = rig((dev) => dev === DEV);
-    ingest.onMessage('application/x/device/y/event/join', Buffer.from('{}'));
+    ingest.onMessage('application/x/device/y/event/status', Buffer.from('{}'));
     ingest.onMessage(UP, Buffer.from('{not json'));
     ingest.onMessage(UP, Buffer.from(JSON.stringify({ deviceInfo: {} })));
     ingest.onMessage(`application/${APP}/device/0000000000000001/event/up`, Buffer.from(goodUplink(1).replace(DEV, '0000000000000001')));
@@ -88,10 +88,12 @@ describe('MqttIngest', () => {
     assert.deepEqual(new MqttIngest(client, clock, { server: 'chirpstack', shareGroup: 'backend' }).subscriptions(), [
       '$share/backend/application/+/device/+/event/up',
       '$share/backend/application/+/device/+/event/txack',
+      '$share/backend/application/+/device/+/event/join',
     ]);
     assert.deepEqual(new MqttIngest(client, clock, { server: 'tts', application: 'havag-occupancy@havag' }).subscriptions(), [
       'v3/havag-occupancy@havag/devices/+/up',
       'v3/havag-occupancy@havag/devices/+/down/sent',
+      'v3/havag-occupancy@havag/devices/+/join',
     ]);
   });
 });
