@@ -13,16 +13,14 @@
 import type { Clock } from '../../common/clock.js';
 import { ProtocolError, TimeoutError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
-import { LORAWAN_OVERHEAD_BYTES, uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airtime.js';
+import { uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airtime.js';
 import type { LoraModem } from '../../firmware-bindings/lora/modem.js';
 import { encodeHealth, encodeLive, encodeStopBatch, FPORT, MAX_BATCH_REPORTS, type Health, type Live } from '../../proto/frames.js';
 import type { AirtimeBudget, TrafficClass } from './airtime-budget.js';
+import { joinRound } from './join-round.js';
 import type { Outbox, PendingReport } from './outbox.js';
 
 const log = moduleLogger('uplink.scheduler');
-
-/** A JoinRequest is 23 bytes on air. */
-const JOIN_REQUEST_PHY_BYTES = 23;
 
 /** Refusals after which nothing went on air: the airtime is given back. */
 const NOT_SENT_CODES = new Set(['busy', 'duty-cycle', 'not-joined', 'payload-too-long', 'rejected']);
@@ -315,48 +313,26 @@ export class UplinkScheduler {
     return { payload: best, count };
   }
 
-  /** One join round, paced and charged like any transmission (each attempt is a JoinRequest on air). */
+  /** One join round (join-round.ts); between failed rounds the wait doubles up to joinRetryMs.max. */
   private async join(): Promise<void> {
-    const attemptToa = uplinkTimeOnAirMs(JOIN_REQUEST_PHY_BYTES - LORAWAN_OVERHEAD_BYTES, this.dr);
-    const reserve = attemptToa * this.options.joinAttemptsPerRound;
-    const start = this.clock.now();
-    const earliest = this.budget.earliest(reserve, start, 'join');
-    if (earliest > start) {
-      await this.pause(earliest - start);
-      return;
-    }
-    const bandBefore = this.budget.bandFreeAtMs;
-    this.budget.charge(reserve, start);
-    // Abort right after the round started: the driver finishes that round and tries no other.
-    const round = new AbortController();
-    const abortTimer = this.clock.setTimeout(() => round.abort(new Error('one join round at a time')), 1000);
-    const stop = (): void => round.abort(new Error('scheduler stopped'));
-    this.stopping.signal.addEventListener('abort', stop, { once: true });
-    let ok = false;
-    try {
-      await this.modem.join(round.signal);
-      ok = true;
-    } catch (error) {
-      log.info({ error: (error as Error).message, retryInMs: this.joinRetry }, 'join round failed');
-    } finally {
-      this.clock.clearTimeout(abortTimer);
-      this.stopping.signal.removeEventListener('abort', stop);
-    }
-    if (this.halted) return;
-    // Attempts are at least joinAttemptSpacingMs apart: charge what the time taken allows, at most the reserve.
-    const elapsed = this.clock.now() - start;
-    const attempts = Math.min(this.options.joinAttemptsPerRound, 1 + Math.floor(elapsed / this.options.joinAttemptSpacingMs));
-    this.budget.refund(reserve - attempts * attemptToa, start, bandBefore);
-    this.budget.settle(attemptToa, this.clock.now());
-    if (ok) {
+    const outcome = await joinRound(
+      this.clock,
+      this.modem,
+      this.budget,
+      this.dr,
+      { attempts: this.options.joinAttemptsPerRound, spacingMs: this.options.joinAttemptSpacingMs },
+      this.stopping.signal,
+    );
+    if (outcome.kind === 'wait') await this.pause(outcome.untilMs - this.clock.now());
+    else if (outcome.kind === 'joined') {
       this.stats.joins++;
       this.joined = true;
       this.joinRetry = this.options.joinRetryMs.first;
-      return;
+    } else if (outcome.kind === 'failed') {
+      this.stats.joinFailures++;
+      await this.pause(this.joinRetry);
+      this.joinRetry = Math.min(this.options.joinRetryMs.max, this.joinRetry * 2);
     }
-    this.stats.joinFailures++;
-    await this.pause(this.joinRetry);
-    this.joinRetry = Math.min(this.options.joinRetryMs.max, this.joinRetry * 2);
   }
 
   private async transmit(candidate: Candidate, toa: number): Promise<void> {
