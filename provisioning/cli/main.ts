@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError } from '../../common/errors.js';
+import { registerBackendCommands } from '../../backend/cli.js';
 import { registerGatewayCommands } from '../../gateway/cli.js';
 import { registerSimulateCommands } from '../../simulator/cli.js';
 
@@ -14,6 +15,7 @@ const program = new Command('occupancy')
 
 registerSimulateCommands(program);
 registerGatewayCommands(program);
+registerBackendCommands(program);
 
 try {
   await program.parseAsync(process.argv);
