@@ -97,4 +97,38 @@ describe('UplinkScheduler', () => {
     assert.ok(batches.length > 0 && batches.every((t) => t.bytes! <= 51 && t.bytes! > 40), batches.map((t) => t.bytes).join(' '));
     await scheduler.stop();
   }).timeout(20_000);
+
+  it('sends a report again when no ack came within resendAfterMs', async () => {
+    const { clock, outbox, scheduler, modem } = rig();
+    outbox.append(report(clock, 1));
+    scheduler.start();
+    await clock.advance(25 * 60_000);
+    const first = modem.transmissions.filter((t) => t.fPort === 2).length;
+    assert.equal(first, 1, 'sent once, after the batch delay');
+    await clock.advance(DEFAULT_SCHEDULER_OPTIONS.resendAfterMs);
+    assert.equal(modem.transmissions.filter((t) => t.fPort === 2).length, 2, 'no ack: sent again');
+    assert.equal(outbox.get(1)!.sendCount, 2);
+    await scheduler.stop();
+  });
+
+  it('when the data rate drops between planning and sending, takes the refusal back and sends smaller batches', async () => {
+    const { clock, outbox, scheduler, modem, budget } = rig();
+    for (let i = 1; i <= 60; i++) outbox.append(report(clock, i));
+    const realStatus = modem.status.bind(modem);
+    let once = true;
+    modem.status = async () => {
+      if (!once) return realStatus();
+      once = false;
+      const planned = await realStatus();
+      modem.dr = 0; // ADR, or the network, lowered it right after
+      return planned;
+    };
+    scheduler.start();
+    await clock.advance(10 * 60_000);
+    const [refused, ...sentAfter] = modem.transmissions.filter((t) => t.fPort === 2);
+    assert.ok(refused!.overLimit, 'the first batch was planned for DR5 and refused at DR0');
+    assert.ok(sentAfter.length > 0 && sentAfter.every((t) => !t.overLimit && t.bytes! <= 51));
+    assert.equal(budget.usedTodayMs, sentAfter.reduce((s, t) => s + t.toaMs, 0) + modem.transmissions.filter((t) => t.fPort !== 2).reduce((s, t) => s + t.toaMs, 0), 'the refused one was refunded');
+    await scheduler.stop();
+  });
 });
