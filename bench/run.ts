@@ -1,12 +1,19 @@
 /**
- * `npm run bench`: prints figures (frame sizes, airtime, simulation speed). Never pass/fail on time:
- * these are measurements to read and compare, not tests.
+ * `npm run bench`: prints figures (frame sizes against other encodings, airtime per vehicle-day at
+ * SF7 and SF9, outbox writes per second on disk, simulation speed). Never pass/fail on time: these
+ * are measurements to read and compare, not tests.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { configureLogging } from '../common/log.js';
 import { uplinkTimeOnAirMs } from '../firmware-bindings/lora/airtime.js';
+import { maxPayload } from '../firmware-bindings/lora/region-eu868.js';
+import { Outbox } from '../gateway/uplink/outbox.js';
 import { encodeLive, encodeStopBatch, Level, type StopReport } from '../proto/frames.js';
 import { runScenario } from '../simulator/bench/run-scenario.js';
 import { loadScenario } from '../simulator/scenario.js';
+import { bitPackedFloorBytes, cayenneLppBytes, jsonBytes } from './frame-encodings.js';
 
 configureLogging({ level: 'warn' });
 
@@ -20,44 +27,87 @@ function table(title: string, header: string[], rows: Array<Array<string | numbe
   }
 }
 
-const t0 = Date.UTC(2026, 10, 23, 7, 0, 0);
-const reports: StopReport[] = Array.from({ length: 40 }, (_, i) => ({
-  seq: 120_000 + i,
-  departure: t0 + i * 110_000,
-  stop: 1 + (i % 10),
-  line: 5,
-  course: 7,
-  destination: i < 10 ? 51 : i < 20 ? 52 : i < 30 ? 51 : 52,
-  boardings: (i * 7) % 15,
-  alightings: (i * 5) % 12,
-  load: 20 + ((i * 13) % 60),
-  flags: i % 17 === 0 ? 2 : 0,
-}));
-const sentAt = t0 + 40 * 110_000 + 60_000;
-table(
-  'Frame sizes (schema v1)',
-  ['frame', 'payload B', 'B per report', 'airtime SF7 ms', 'airtime SF9 ms'],
-  [
-    ['live', encodeLive({ seq: 120_040, stop: 7, level: Level.LEVEL_MEDIUM, occupancyTenths: 4, line: 5 }).length, '-', '', ''],
-    ...[1, 4, 8].map((n) => {
-      const bytes = encodeStopBatch(reports.slice(0, n), sentAt).length;
-      return [`stop batch of ${n}`, bytes, (bytes / n).toFixed(2), '', ''];
-    }),
-  ].map((row) => {
-    const bytes = Number(row[1]);
-    return [row[0]!, row[1]!, row[2]!, uplinkTimeOnAirMs(bytes, 5).toFixed(1), uplinkTimeOnAirMs(bytes, 3).toFixed(1)];
-  }),
-);
+const f2 = (v: number) => v.toFixed(2);
 
-const scenario = loadScenario('demo');
-const report = await runScenario(scenario);
-table('Bench demo (simulated service day, device-depth modems)', ['figure', 'value'], [
-  ['vehicles', report.vehicles],
-  ['stop events', report.stopEvents],
-  ['simulated hours', report.run.simulatedHours],
-  ['wall seconds', report.run.wallSeconds],
-  ['simulated hours per wall second', report.run.simulatedHoursPerWallSecond],
-  ['airtime per vehicle-day, max s', report.airtime.perVehicleDaySeconds],
-  ['bytes per stop report (as sent)', report.frames.bytesPerStopReport],
+// Stop reports as the demo day's gateways stored them, numbered as in a gateway's second year.
+const SEQ_OFFSET = 120_000;
+const demo = await runScenario(loadScenario('demo'), { keepDetails: true });
+const byVehicle = new Map<string, StopReport[]>();
+for (const { vehicleId, report } of demo.details!.reports) {
+  const list = byVehicle.get(vehicleId) ?? [];
+  list.push({ ...report, seq: report.seq + SEQ_OFFSET });
+  byVehicle.set(vehicleId, list);
+}
+
+/** Every run of n consecutive reports of a vehicle, each sent 5 minutes after its last departure. */
+function windows(n: number): Array<{ reports: StopReport[]; sentAt: number }> {
+  const out: Array<{ reports: StopReport[]; sentAt: number }> = [];
+  for (const list of byVehicle.values()) {
+    list.sort((a, b) => a.seq - b.seq);
+    for (let i = 0; i + n <= list.length; i += n) {
+      const reports = list.slice(i, i + n);
+      out.push({ reports, sentAt: reports[n - 1]!.departure + 300_000 });
+    }
+  }
+  return out;
+}
+
+const sizeRows = [1, 4, 8, 16].map((n) => {
+  const w = windows(n);
+  const per = (f: (x: (typeof w)[number]) => number) => w.reduce((s, x) => s + f(x), 0) / (w.length * n);
+  const proto = per((x) => encodeStopBatch(x.reports, x.sentAt).length);
+  return [`batch of ${n}`, f2(proto), f2(per((x) => jsonBytes(x.reports))), f2(per((x) => cayenneLppBytes(x.reports).length)), f2(per((x) => bitPackedFloorBytes(x.reports, x.sentAt))), f2(proto * n)];
+});
+table(
+  `Bytes per stop report (${demo.stopEvents} reports of the demo day, every window of n consecutive reports of a vehicle)`,
+  ['batch', 'protobuf', 'JSON', 'Cayenne LPP', 'bit-packed floor', 'protobuf payload B'],
+  sizeRows,
+);
+// The largest batch that fits one SF9 frame, as the backlog goes after an outage.
+const fullSf9 = windows(40).map((x) => {
+  let k = 1;
+  while (k < 40 && encodeStopBatch(x.reports.slice(0, k + 1), x.sentAt).length <= maxPayload(3)) k++;
+  return encodeStopBatch(x.reports.slice(0, k), x.sentAt).length / k;
+});
+const live = encodeLive({ seq: SEQ_OFFSET + 1500, stop: 7, level: Level.LEVEL_MEDIUM, occupancyTenths: 4, line: 5 });
+console.log(`  full batch at SF9 (up to ${maxPayload(3)} B): ${f2(fullSf9.reduce((a, b) => a + b, 0) / fullSf9.length)} B per report`);
+console.log(`  live frame: ${live.length} B (airtime ${uplinkTimeOnAirMs(live.length, 5).toFixed(1)} ms at SF7, ${uplinkTimeOnAirMs(live.length, 3).toFixed(1)} ms at SF9)`);
+
+const airtimeRows: Array<Array<string | number>> = [];
+for (const name of ['demo', 'outage-day']) {
+  for (const dr of [5, 3]) {
+    const r = name === 'demo' && dr === 5 ? demo : await runScenario(loadScenario(name, [`network.dataRate=${dr}`]));
+    airtimeRows.push([
+      `${name} SF${[12, 11, 10, 9, 8, 7][dr]}`,
+      f2(r.airtime.perVehicleDaySeconds),
+      f2(r.airtime.meanPerVehicleDaySeconds),
+      `${r.delivery.lost} / ${r.delivery.duplicates}`,
+      `${r.delivery.liveDelivered} of ${r.delivery.generated}`,
+      r.delivery.liveLatencyP95Seconds,
+      r.airtime.maxDownlinksPerVehicleDay,
+      `${r.run.simulatedHoursPerWallSecond}`,
+    ]);
+  }
+}
+table('Airtime per vehicle-day (fair use: 30 s) and delivery', ['scenario', 'max s', 'mean s', 'lost / dup', 'live levels', 'live p95 s', 'max downlinks/day', 'sim h per s'], airtimeRows);
+
+// Outbox on disk: every write is its own transaction, fsynced (WAL, synchronous=FULL).
+const dir = mkdtempSync(join(tmpdir(), 'bench-outbox-'));
+const outbox = new Outbox({ path: join(dir, 'outbox.db') });
+const report = { departure: Date.now(), stop: 3, line: 5, course: 1, destination: 51, boardings: 7, alightings: 2, load: 30, flags: 0 };
+const writes = (fn: (i: number) => void, n: number) => {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) fn(i);
+  return n / ((performance.now() - t0) / 1000);
+};
+const appends = writes(() => outbox.append(report), 400);
+const marks = writes((i) => outbox.markSent([i + 1], Date.now()), 400);
+const budget = writes((i) => outbox.saveBudget({ day: 0, usedMs: i, bandFreeAt: i, tokens: i, lastRefill: i }), 400);
+outbox.close();
+rmSync(dir, { recursive: true, force: true });
+table(`Outbox writes per second (file in ${tmpdir()}, WAL, synchronous=FULL, one transaction each)`, ['write', 'per second'], [
+  ['append a report (seq + row)', Math.round(appends)],
+  ['mark a report sent', Math.round(marks)],
+  ['save the airtime budget', Math.round(budget)],
 ]);
 console.log('');

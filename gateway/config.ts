@@ -27,7 +27,9 @@ export const GatewayConfigSchema = z
         dialect: z.enum(['rui3', 'rn2483']),
         port: z.string().min(1),
         baudRate: z.number().int().positive().optional(),
-        adr: z.boolean().default(true),
+        // Off for a moving vehicle: ADR misjudges a tram, and its ADRACKReq would ask for downlinks
+        // beyond the 10 a day (docs/delivery.md).
+        adr: z.boolean().default(false),
         dataRate: z.number().int().min(0).max(5).optional(),
       })
       .strict(),
@@ -40,7 +42,12 @@ export const GatewayConfigSchema = z
         serviceHours: z.number().positive().max(24).default(19),
         liveEnabled: z.boolean().default(true),
         maxBatchDelayMinutes: z.number().positive().default(20),
-        resendAfterHours: z.number().positive().default(4),
+        maxBatch: z.number().int().min(1).max(256).default(40),
+        resendAfterHours: z.number().positive().default(8),
+        liveMaxAgeSeconds: z.number().positive().max(3600).default(90),
+        liveHeartbeatMinutes: z.number().positive().default(30),
+        healthIntervalMin: z.number().int().min(0).max(7 * 24 * 60).default(120),
+        ackPollMinutes: z.number().positive().default(30),
       })
       .strict(),
     counting: z.object({ departureGraceSeconds: z.number().positive().max(300).default(15) }).strict().default({ departureGraceSeconds: 15 }),

@@ -8,13 +8,13 @@ import type { Clock } from '../common/clock.js';
 import { ProtocolError } from '../common/errors.js';
 import { moduleLogger } from '../common/log.js';
 import type { Downlink, LoraModem } from '../firmware-bindings/lora/modem.js';
-import { receivedBeyond } from '../proto/ack-ranges.js';
-import { decodeDownlink, ReportFlag, type StopReport } from '../proto/frames.js';
+import { missingBeyond, receivedBeyond } from '../proto/ack-ranges.js';
+import { decodeDownlink, ReportFlag, SensorFault, type ConfigChange, type Health, type StopReport } from '../proto/frames.js';
 import { StopEventAssembler } from './counting/stop-event-assembler.js';
 import type { StopEvent } from './counting/stop-event.js';
 import type { LoadEstimate, LoadEstimator } from './estimation/estimator.js';
 import { levelFor, occupancyTenths, type LevelThresholds } from './estimation/levels.js';
-import type { EventSink, SourceEvent } from './sources/events.js';
+import type { EventSink, SensorName, SourceEvent } from './sources/events.js';
 import { AirtimeBudget } from './uplink/airtime-budget.js';
 import type { Outbox } from './uplink/outbox.js';
 import { UplinkScheduler, type SchedulerOptions } from './uplink/uplink-scheduler.js';
@@ -32,6 +32,10 @@ export interface GatewaySettings {
   serviceHours: number;
   dayOf: (t: number) => number;
   scheduler: SchedulerOptions;
+  /** An ack's "missing" is ignored for reports sent again within this time (the ack was older). */
+  resendGuardMs?: number;
+  softwareVersion?: number;
+  modelVersion?: number;
 }
 
 export interface GatewayDeps {
@@ -48,17 +52,36 @@ export interface DepartureRecord {
   report: StopReport;
 }
 
+const FAULT_BITS: Record<SensorName, number> = {
+  'door-board': SensorFault.SENSOR_FAULT_DOOR_BOARD,
+  beam: SensorFault.SENSOR_FAULT_BEAM_BLOCKED,
+  'door-contact': SensorFault.SENSOR_FAULT_DOOR_CONTACT,
+  camera: SensorFault.SENSOR_FAULT_CAMERA,
+  'vehicle-bus': SensorFault.SENSOR_FAULT_VEHICLE_BUS,
+  radio: SensorFault.SENSOR_FAULT_RADIO,
+};
+
+/** Bounds on what a ConfigChange may set; anything outside is refused and logged. */
+const CONFIG_LIMITS = { dailyAirtimeMs: [1_000, 86_400_000], healthIntervalMin: [0, 7 * 24 * 60], maxBatch: [1, 256] } as const;
+
 export class Gateway implements EventSink {
   readonly assembler: StopEventAssembler;
   readonly scheduler: UplinkScheduler;
   private readonly budget: AirtimeBudget;
   private readonly listeners: Array<(record: DepartureRecord) => void> = [];
-  readonly counters = { downlinks: 0, badDownlinks: 0, acks: 0, configChanges: 0 };
+  private readonly activeFaults = new Map<string, SensorName>();
+  private readonly startedAt: number;
+  private liveEnabled: boolean;
+  /** After a power cut nothing may happen any more (timers of the dead process still fire in a simulation). */
+  private halted = false;
+  readonly counters = { downlinks: 0, badDownlinks: 0, acks: 0, refusedAcks: 0, missingReported: 0, configChanges: 0, refusedConfig: 0 };
 
   constructor(
     private readonly deps: GatewayDeps,
     private readonly settings: GatewaySettings,
   ) {
+    this.startedAt = deps.clock.now();
+    this.liveEnabled = settings.liveEnabled;
     this.assembler = new StopEventAssembler(deps.clock, { departureGraceMs: settings.departureGraceMs });
     this.budget = new AirtimeBudget({
       dailyMs: settings.dailyAirtimeMs,
@@ -67,8 +90,11 @@ export class Gateway implements EventSink {
       burstShare: 0.1,
       reportReserveShare: 0.3,
       dayOf: settings.dayOf,
+      store: deps.outbox,
     });
     this.scheduler = new UplinkScheduler(deps.clock, deps.modem, deps.outbox, this.budget, settings.scheduler);
+    this.scheduler.healthSource = () => this.health();
+    this.applyConfig(deps.outbox.loadSettings(), false);
     this.assembler.onStopEvent((event) => this.onStopEvent(event));
     deps.modem.on('downlink', (downlink) => this.onDownlink(downlink));
   }
@@ -78,13 +104,19 @@ export class Gateway implements EventSink {
   }
 
   handle(event: SourceEvent): void {
+    if (this.halted) return;
+    if (event.type === 'fault') {
+      const key = `${event.sensor}/${event.door ?? ''}`;
+      if (event.active) this.activeFaults.set(key, event.sensor);
+      else this.activeFaults.delete(key);
+    }
     this.assembler.handle(event);
   }
 
   async start(): Promise<void> {
     await this.deps.modem.open();
     this.scheduler.start();
-    log.info({ vehicle: this.settings.vehicleId }, 'gateway started');
+    log.info({ vehicle: this.settings.vehicleId, restarts: this.deps.outbox.restarts, pending: this.deps.outbox.size }, 'gateway started');
   }
 
   async stop(): Promise<void> {
@@ -92,11 +124,41 @@ export class Gateway implements EventSink {
     await this.deps.modem.close();
   }
 
+  /** A power cut: everything stops where it is; nothing more is sent or written. */
+  halt(): void {
+    this.halted = true;
+    this.scheduler.halt();
+    this.deps.modem.removeAllListeners('downlink');
+  }
+
   get airtimeTodayMs(): number {
     return this.budget.usedTodayMs;
   }
 
+  get isLiveEnabled(): boolean {
+    return this.liveEnabled;
+  }
+
+  private health(): Health {
+    const now = this.deps.clock.now();
+    const outbox = this.deps.outbox;
+    return {
+      uptimeMin: Math.floor((now - this.startedAt) / 60_000),
+      outboxDepth: outbox.size,
+      oldestPendingSeq: outbox.oldestPending?.seq ?? 0,
+      sensorFaults: [...this.activeFaults.values()].reduce((bits, s) => bits | FAULT_BITS[s], 0),
+      airtimeTodayMs: Math.round(this.budget.usedTodayMs),
+      modelVersion: this.settings.modelVersion ?? 0,
+      softwareVersion: this.settings.softwareVersion ?? 0,
+      restarts: outbox.restarts,
+      outboxDropped: outbox.dropped,
+      liveSkipped: this.scheduler.stats.liveSkipped,
+      newestSeq: outbox.nextSeq - 1,
+    };
+  }
+
   private onStopEvent(event: StopEvent): void {
+    if (this.halted) return;
     const estimate = this.deps.estimator.next(event);
     let flags = 0;
     if (event.terminus) flags |= ReportFlag.REPORT_FLAG_TERMINUS;
@@ -116,7 +178,7 @@ export class Gateway implements EventSink {
       flags,
     });
     this.scheduler.notifyReport();
-    if (this.settings.liveEnabled) {
+    if (this.liveEnabled) {
       this.scheduler.offerLive(
         {
           seq: report.seq,
@@ -133,28 +195,60 @@ export class Gateway implements EventSink {
 
   private onDownlink(downlink: Downlink): void {
     this.counters.downlinks++;
+    let message;
     try {
-      const message = decodeDownlink(downlink.fPort, downlink.payload);
-      if (message.kind === 'ack') {
-        this.counters.acks++;
-        const { through, runs } = message.message;
-        const beyond = receivedBeyond(through, runs);
-        this.deps.outbox.acknowledge(through, beyond);
-        // What the ack skipped below the highest seq it mentions was lost on the way: resend it now.
-        const highest = beyond.length > 0 ? beyond[beyond.length - 1]! : through;
-        const missing = this.deps.outbox.sentBefore(highest, 1000).map((r) => r.seq);
-        if (missing.length > 0) {
-          this.deps.outbox.markMissing(missing);
-          this.scheduler.notifyReport();
-        }
-      } else {
-        this.counters.configChanges++;
-        log.info({ change: message.message }, 'configuration change received');
-      }
+      message = decodeDownlink(downlink.fPort, downlink.payload);
     } catch (error) {
       this.counters.badDownlinks++;
       if (error instanceof ProtocolError) log.warn({ fPort: downlink.fPort, code: error.code }, 'ignored a malformed downlink');
       else throw error;
+      return;
     }
+    if (message.kind === 'ack') this.onAck(message.message.through, message.message.runs);
+    else {
+      this.counters.configChanges++;
+      this.applyConfig(message.message, true);
+    }
+  }
+
+  /** Removes what arrived; what the ack shows missing goes again at once, unless it went again since. */
+  private onAck(through: number, runs: number[]): void {
+    const outbox = this.deps.outbox;
+    const result = outbox.acknowledge(through, receivedBeyond(through, runs));
+    if (result.refused) {
+      this.counters.refusedAcks++;
+      return;
+    }
+    this.counters.acks++;
+    this.scheduler.notifyAck();
+    const missing = missingBeyond(through, runs, 5_000);
+    if (missing.length > 0) {
+      const marked = outbox.markMissing(missing, this.deps.clock.now() - (this.settings.resendGuardMs ?? 30 * 60_000));
+      this.counters.missingReported += marked;
+      if (marked > 0) this.scheduler.notifyReport();
+    }
+  }
+
+  /** Applies (and, from a downlink, keeps across restarts) what the operator may change remotely. */
+  private applyConfig(change: ConfigChange | Record<string, number>, fromDownlink: boolean): void {
+    const c = change as Partial<Record<keyof ConfigChange, number | boolean>>;
+    for (const [key, [min, max]] of Object.entries(CONFIG_LIMITS) as Array<[keyof typeof CONFIG_LIMITS, readonly [number, number]]>) {
+      const value = c[key];
+      if (value === undefined) continue;
+      if (typeof value !== 'number' || value < min || value > max) {
+        this.counters.refusedConfig++;
+        log.warn({ setting: key, value }, 'refused a configuration change out of bounds');
+        continue;
+      }
+      if (key === 'dailyAirtimeMs') this.budget.setDailyMs(value);
+      else if (key === 'healthIntervalMin') this.scheduler.reconfigure({ healthIntervalMs: value * 60_000 });
+      else this.scheduler.reconfigure({ maxBatch: value });
+      if (fromDownlink) this.deps.outbox.saveSetting(key, value);
+    }
+    if (c.liveEnabled !== undefined) {
+      this.liveEnabled = Boolean(c.liveEnabled);
+      if (fromDownlink) this.deps.outbox.saveSetting('liveEnabled', this.liveEnabled ? 1 : 0);
+    }
+    if (fromDownlink) log.info({ change }, 'configuration changed by downlink');
   }
 }

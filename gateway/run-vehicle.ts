@@ -14,6 +14,23 @@ import type { GatewayConfig, GatewaySecrets } from './config.js';
 import { RunningSumEstimator } from './estimation/estimator.js';
 import { Gateway } from './gateway.js';
 import { Outbox } from './uplink/outbox.js';
+import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './uplink/uplink-scheduler.js';
+
+/** major*10000 + minor*100 + patch, as the health frame carries it. */
+const SOFTWARE_VERSION = 100;
+
+export function schedulerOptionsFrom(uplink: GatewayConfig['uplink']): SchedulerOptions {
+  return {
+    ...DEFAULT_SCHEDULER_OPTIONS,
+    maxBatchDelayMs: uplink.maxBatchDelayMinutes * 60_000,
+    maxBatch: uplink.maxBatch,
+    resendAfterMs: uplink.resendAfterHours * 3_600_000,
+    liveMaxAgeMs: uplink.liveMaxAgeSeconds * 1000,
+    liveHeartbeatMs: uplink.liveHeartbeatMinutes * 60_000,
+    healthIntervalMs: uplink.healthIntervalMin * 60_000,
+    ackPollMs: uplink.ackPollMinutes * 60_000,
+  };
+}
 
 const log = moduleLogger('gateway.run');
 
@@ -40,13 +57,8 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
       dailyAirtimeMs: config.uplink.dailyAirtimeMs,
       serviceHours: config.uplink.serviceHours,
       dayOf: (t) => localDayStart(t, config.timeZone),
-      scheduler: {
-        maxBatchDelayMs: config.uplink.maxBatchDelayMinutes * 60_000,
-        resendAfterMs: config.uplink.resendAfterHours * 3_600_000,
-        liveMaxAgeMs: 90_000,
-        maxBatch: 40,
-        busyRetryMs: 5000,
-      },
+      scheduler: schedulerOptionsFrom(config.uplink),
+      softwareVersion: SOFTWARE_VERSION,
     },
   );
   const configured = Object.keys(config.sources);

@@ -7,9 +7,11 @@
 import type protobuf from 'protobufjs';
 import { ProtocolError } from '../common/errors.js';
 import { messageType } from './schema.js';
-import type { Ack, ConfigChange, Health, Live, StopBatch, Trip } from './generated/types.js';
+import type { Ack, ConfigChange, Health, Live, StopBatch } from './generated/types.js';
+import { fromStopBatch, toStopBatch, type StopReport } from './stop-batch.js';
 
 export * from './generated/types.js';
+export { MAX_BATCH_REPORTS, TIME_UNIT_MS, type StopReport } from './stop-batch.js';
 
 export const FPORT = {
   live: 1,
@@ -18,26 +20,6 @@ export const FPORT = {
   ack: 10,
   config: 11,
 } as const;
-
-/** Departure times travel in units of this many milliseconds. */
-export const TIME_UNIT_MS = 5000;
-
-/** One stop report as the gateway keeps it and the backend receives it. */
-export interface StopReport {
-  seq: number;
-  /** Departure time, ms since the epoch (5 s resolution on the wire). */
-  departure: number;
-  stop: number;
-  line: number;
-  course: number;
-  destination: number;
-  boardings: number;
-  alightings: number;
-  /** Estimated load on departure. */
-  load: number;
-  /** Bits of ReportFlag. */
-  flags: number;
-}
 
 export type Uplink =
   | { kind: 'live'; fPort: 1; message: Live }
@@ -95,116 +77,16 @@ export function encodeConfigChange(change: ConfigChange): Uint8Array {
   return encode(types.config, change);
 }
 
-function quantise(ms: number): number {
-  return Math.floor(ms / TIME_UNIT_MS);
-}
-
 /**
- * Encodes reports (in ascending seq order) as one StopBatch. `sentAt` is when the payload is handed
- * to the modem: departure times travel as an age relative to it, so the gateway's clock needs no
- * absolute agreement with the backend's.
+ * Encodes reports (ascending seq) as one StopBatch payload. `sentAt` is when the payload is handed
+ * to the modem: times travel as an age relative to it.
  */
 export function encodeStopBatch(reports: readonly StopReport[], sentAt: number): Uint8Array {
-  if (reports.length === 0) throw new RangeError('a stop batch needs at least one report');
-  const first = reports[0]!;
-  const batch: StopBatch = {
-    firstSeq: checkCount('seq', first.seq),
-    age: Math.max(0, quantise(sentAt) - quantise(first.departure)),
-    dt: [],
-    firstStop: checkCount('stop', first.stop),
-    stopAt: [],
-    boardings: [],
-    alightings: [],
-    loadFix: [],
-    firstLoadBase: Math.max(0, first.load - first.boardings + first.alightings),
-    trips: [],
-    flagsAt: [],
-    seqGapAt: [],
-  };
-  let prev: StopReport | undefined;
-  let prevLoad = batch.firstLoadBase;
-  let prevTrip: Trip | undefined;
-  reports.forEach((r, i) => {
-    checkCount('boardings', r.boardings);
-    checkCount('alightings', r.alightings);
-    checkCount('load', r.load);
-    if (prev) {
-      if (r.seq <= prev.seq) throw new RangeError(`reports must be in ascending seq order (${prev.seq} then ${r.seq})`);
-      batch.dt.push(Math.max(0, quantise(r.departure) - quantise(prev.departure)));
-      if (r.stop !== prev.stop + 1) batch.stopAt.push(i, checkCount('stop', r.stop));
-      if (r.seq !== prev.seq + 1) batch.seqGapAt.push(i, r.seq - prev.seq - 1);
-    }
-    if (!prevTrip || prevTrip.line !== r.line || prevTrip.course !== r.course || prevTrip.destination !== r.destination) {
-      prevTrip = { fromIndex: i, line: r.line, course: r.course, destination: r.destination };
-      batch.trips.push(prevTrip);
-    }
-    batch.boardings.push(r.boardings);
-    batch.alightings.push(r.alightings);
-    batch.loadFix.push(r.load - (prevLoad + r.boardings - r.alightings));
-    if (r.flags) batch.flagsAt.push(i, r.flags);
-    prevLoad = r.load;
-    prev = r;
-  });
-  return encode(types.stopBatch, batch);
-}
-
-function pairs(values: number[], n: number, what: string, fPort: number): Map<number, number> {
-  if (values.length % 2 !== 0) throw new ProtocolError(`fPort ${fPort}: ${what} has an odd length`, 'bad-batch');
-  const map = new Map<number, number>();
-  for (let k = 0; k < values.length; k += 2) {
-    const index = values[k]!;
-    if (index >= n) throw new ProtocolError(`fPort ${fPort}: ${what} points past the batch`, 'bad-batch');
-    map.set(index, values[k + 1]!);
-  }
-  return map;
+  return encode(types.stopBatch, toStopBatch(reports, sentAt));
 }
 
 export function decodeStopBatch(bytes: Uint8Array, recvTime: number, fPort: number = FPORT.stopBatch): StopReport[] {
-  const b = decode<StopBatch>(types.stopBatch, bytes, fPort);
-  const n = b.boardings.length;
-  if (n === 0) throw new ProtocolError(`fPort ${fPort}: empty stop batch`, 'bad-batch');
-  if (b.alightings.length !== n || b.loadFix.length !== n || b.dt.length !== n - 1) {
-    throw new ProtocolError(`fPort ${fPort}: stop batch columns differ in length`, 'bad-batch');
-  }
-  const trips = [...b.trips].sort((x, y) => x.fromIndex - y.fromIndex);
-  if (trips.length === 0 || trips[0]!.fromIndex !== 0) {
-    throw new ProtocolError(`fPort ${fPort}: stop batch without trip context for its first report`, 'bad-batch');
-  }
-  const stopAt = pairs(b.stopAt, n, 'stop_at', fPort);
-  const flagsAt = pairs(b.flagsAt, n, 'flags_at', fPort);
-  const gapAt = pairs(b.seqGapAt, n, 'seq_gap_at', fPort);
-  const reports: StopReport[] = [];
-  let departure = (quantise(recvTime) - b.age) * TIME_UNIT_MS;
-  let seq = b.firstSeq;
-  let stop = b.firstStop;
-  let load = b.firstLoadBase;
-  let trip = 0;
-  for (let i = 0; i < n; i++) {
-    if (i > 0) {
-      departure += b.dt[i - 1]! * TIME_UNIT_MS;
-      seq += 1 + (gapAt.get(i) ?? 0);
-      stop = stopAt.get(i) ?? stop + 1;
-    }
-    while (trip + 1 < trips.length && trips[trip + 1]!.fromIndex <= i) trip++;
-    const t = trips[trip]!;
-    const boardings = b.boardings[i]!;
-    const alightings = b.alightings[i]!;
-    load = load + boardings - alightings + b.loadFix[i]!;
-    if (load < 0 || seq > MAX_U32) throw new ProtocolError(`fPort ${fPort}: stop batch decodes to an impossible report`, 'bad-batch');
-    reports.push({
-      seq,
-      departure,
-      stop,
-      line: t.line,
-      course: t.course,
-      destination: t.destination,
-      boardings,
-      alightings,
-      load,
-      flags: flagsAt.get(i) ?? 0,
-    });
-  }
-  return reports;
+  return fromStopBatch(decode<StopBatch>(types.stopBatch, bytes, fPort), recvTime, fPort);
 }
 
 export function decodeUplink(fPort: number, bytes: Uint8Array, recvTime: number): Uplink {

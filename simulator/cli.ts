@@ -33,12 +33,13 @@ export function registerSimulateCommands(program: Command): void {
       if (!Number.isInteger(n) || n < 0) throw new Error(`--seed must be a non-negative integer, got ${v}`);
       return n;
     })
+    .option('--set <path=value>', 'change a scenario setting for this run, e.g. --set network.dataRate=3 (repeatable)', (v: string, all: string[] = []) => [...all, v])
     .option('--json <file>', 'write the report as JSON to this file')
     .option('--html <file>', 'write a page with plots: load over a trip, a day\'s occupancy, errors')
     .option('--quiet', 'no progress, no table')
-    .action(async (opts: { scenario: string; seed?: number; json?: string; html?: string; quiet?: boolean }) => {
+    .action(async (opts: { scenario: string; seed?: number; set?: string[]; json?: string; html?: string; quiet?: boolean }) => {
       configureLogging({ level: (process.env['LOG_LEVEL'] as 'warn' | undefined) ?? 'warn' });
-      const scenario = loadScenario(opts.scenario);
+      const scenario = loadScenario(opts.scenario, opts.set ?? []);
       if (!opts.quiet) process.stderr.write(`occupancy bench: ${scenario.name} — ${scenario.description}\n`);
       const report = await runScenario(scenario, {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),

@@ -3,12 +3,12 @@
  * to simulator/scenarios/<name>.yaml; file paths inside a scenario are relative to the scenario.
  * The format is documented in docs/scenarios.md.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../common/errors.js';
-import { loadYaml } from './world/network-data.js';
 
 export const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
 
@@ -26,6 +26,9 @@ const FaultSchema = z
     vehicles: z.array(z.string()).optional(),
   })
   .strict();
+
+/** The gateway loses power at `at` for `minutes` (all vehicles, or those listed). */
+const PowerCutSchema = z.object({ at: hhmm, minutes: z.number().positive().max(24 * 60), vehicles: z.array(z.string()).optional() });
 
 export const ScenarioSchema = z
   .object({
@@ -77,15 +80,19 @@ export const ScenarioSchema = z
         downlinkLoss: z.number().min(0).max(1).default(0.05),
         dataRate: z.number().int().min(0).max(5).default(5),
         coverageGaps: z.array(GapSchema).default([]),
+        /** Which network server's JSON the bench's events travel in. */
+        server: z.enum(['chirpstack', 'tts']).default('chirpstack'),
       })
-      .default({ uplinkLoss: 0.02, downlinkLoss: 0.05, dataRate: 5, coverageGaps: [] }),
+      .default({ uplinkLoss: 0.02, downlinkLoss: 0.05, dataRate: 5, coverageGaps: [], server: 'chirpstack' }),
     faults: z.array(FaultSchema).default([]),
     gateway: z
       .object({
         dailyAirtimeMs: z.number().int().positive().default(30_000),
         liveEnabled: z.boolean().default(true),
+        healthIntervalMin: z.number().int().min(0).default(120),
       })
-      .default({ dailyAirtimeMs: 30_000, liveEnabled: true }),
+      .default({ dailyAirtimeMs: 30_000, liveEnabled: true, healthIntervalMin: 120 }),
+    powerCuts: z.array(PowerCutSchema).default([]),
   })
   .strict()
   .refine((s) => s.lines.length > 0 || s.replay !== undefined, { message: 'a scenario needs lines or a replay', path: ['lines'] });
@@ -103,10 +110,40 @@ export function resolveScenarioPath(nameOrFile: string): string {
   return path;
 }
 
-export function loadScenario(nameOrFile: string): Scenario {
+/**
+ * Loads a scenario; `overrides` are `dotted.path=value` settings applied before validation
+ * (`network.dataRate=3`), values read as YAML scalars.
+ */
+export function loadScenario(nameOrFile: string, overrides: readonly string[] = []): Scenario {
   const path = resolveScenarioPath(nameOrFile);
-  const data = loadYaml(path, ScenarioSchema);
-  return { ...data, path, dir: dirname(path) };
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(path, `cannot read: ${(error as Error).message}`);
+  }
+  for (const override of overrides) applyOverride(raw, override);
+  const parsed = ScenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${path}: ${issue.path.join('.')}`, `${issue.message}${overrides.length ? ` (with --set ${overrides.join(' ')})` : ''}`);
+  }
+  return { ...parsed.data, path, dir: dirname(path) };
+}
+
+function applyOverride(raw: unknown, override: string): void {
+  const m = /^([A-Za-z][\w.]*)=(.*)$/.exec(override);
+  if (!m) throw new ConfigError('--set', `expected path=value, got "${override}"`);
+  const keys = m[1]!.split('.');
+  if (!raw || typeof raw !== 'object') throw new ConfigError('--set', 'the scenario is not a mapping');
+  let node = raw as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key] ?? {};
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) throw new ConfigError(m[1]!, `${key} is not a mapping`);
+    node[key] = next;
+    node = next as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = parseYaml(m[2]!) as unknown;
 }
 
 /** A path written in a scenario, resolved against the scenario's folder. */

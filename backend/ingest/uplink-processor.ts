@@ -1,14 +1,18 @@
 /**
  * The backend's receiving core: decodes each uplink with the shared schema, drops duplicate
- * reports by (device, sequence number), hands every report on exactly once, and plans
- * acknowledgements within the downlink budget. Malformed payloads are counted and logged, never
- * fatal. Storage and transport (MQTT) are injected around it.
+ * reports by (device, sequence number) against the store, hands every report on exactly once, and
+ * acknowledges within the downlink budget: at most `maxAcksPerDay` acks and `maxDownlinksPerDay`
+ * downlinks in all (JoinAccepts and config changes included) per device and day, counted on the
+ * day they went out, at least `minIntervalMs` apart, and never a second one while the network
+ * server still holds the first (it would go out too, and count). Malformed
+ * payloads are counted and logged, never fatal. Transport (MQTT or in-process) is injected.
  */
-import type { Clock } from '../../common/clock.js';
+import type { Clock, TimerHandle } from '../../common/clock.js';
 import { ProtocolError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
 import { buildAck } from '../../proto/ack-ranges.js';
-import { decodeUplink, encodeAck, FPORT, type Health, type Live, type StopReport } from '../../proto/frames.js';
+import { decodeUplink, encodeAck, encodeConfigChange, FPORT, type ConfigChange, type Health, type Live, type StopReport } from '../../proto/frames.js';
+import { MemoryReportStore, type DeviceAckState, type ReportStore } from '../store/report-store.js';
 import type { UplinkEnvelope } from './network-events.js';
 
 const log = moduleLogger('backend.ingest');
@@ -20,24 +24,48 @@ export interface ReportConsumer {
 }
 
 export interface DownlinkSender {
-  /** Queue a downlink for the device's next receive window; replaces an unsent one on the same port. */
+  /** Queue a downlink for the device's next receive window. */
   send(devEui: string, fPort: number, payload: Uint8Array): void;
 }
 
 export interface AckPolicy {
-  /** Least time between two acks to one device (10 downlinks a day => about 2 h over a service day). */
+  /** Least time between two acks to one device (about 2 h spreads 9 acks over a service day). */
   minIntervalMs: number;
-  /** Ack no sooner than this many new reports since the last ack... */
-  minNewReports: number;
+  maxAcksPerDay: number;
+  /** Acks, config changes and JoinAccepts together (The Things Network's fair use: 10). */
+  maxDownlinksPerDay: number;
+  /** A queued downlink the network server never reported sent stops blocking the next after this. */
+  pendingTimeoutMs: number;
+  /** Downlinks kept back for JoinAccepts (a gateway that restarts must join; acks can wait). */
+  joinReserve: number;
+  /** Space the acks left today evenly over the rest of the day (at least minIntervalMs, at most 4 h). */
+  spreadOverDay: boolean;
 }
 
-interface DeviceState {
-  through: number;
+export const DEFAULT_ACK_POLICY: Readonly<AckPolicy> = Object.freeze({
+  minIntervalMs: 110 * 60_000,
+  maxAcksPerDay: 8,
+  maxDownlinksPerDay: 10,
+  pendingTimeoutMs: 6 * 3_600_000,
+  joinReserve: 1,
+  spreadOverDay: true,
+});
+
+export interface ProcessorOptions {
+  ack?: Partial<AckPolicy>;
+  store?: ReportStore;
+  /** Start of the day the downlink budget counts in (default: UTC day). */
+  dayOf?: (t: number) => number;
+}
+
+interface DeviceState extends DeviceAckState {
   beyond: Set<number>;
-  lastAckAt: number;
-  newSinceAck: number;
-  acksToday: number;
-  ackDay: number;
+  /** Highest seq the gateway said it has given (health frames) or we saw. */
+  knownUpTo: number;
+  wantAck: boolean;
+  pendingSince: number | undefined;
+  timer: TimerHandle | undefined;
+  lastLiveSeq: number | undefined;
 }
 
 export interface IngestCounters {
@@ -49,25 +77,38 @@ export interface IngestCounters {
   health: number;
   malformed: number;
   acksSent: number;
+  configsSent: number;
+  /** Downlinks the budget did not allow (config changes refused, acks put off to the next day). */
+  downlinksRefused: number;
 }
 
 export class UplinkProcessor {
   private readonly devices = new Map<string, DeviceState>();
-  private readonly lastLive = new Map<string, number>();
-  readonly counters: IngestCounters = { uplinks: 0, reports: 0, duplicateReports: 0, liveFrames: 0, duplicateLive: 0, health: 0, malformed: 0, acksSent: 0 };
+  private readonly policy: AckPolicy;
+  private readonly store: ReportStore;
+  private readonly dayOf: (t: number) => number;
+  readonly counters: IngestCounters = {
+    uplinks: 0, reports: 0, duplicateReports: 0, liveFrames: 0, duplicateLive: 0, health: 0, malformed: 0, acksSent: 0, configsSent: 0, downlinksRefused: 0,
+  };
 
   constructor(
     private readonly clock: Clock,
     private readonly consumer: ReportConsumer,
     private readonly downlinks: DownlinkSender | undefined,
-    private readonly ackPolicy: AckPolicy = { minIntervalMs: 110 * 60_000, minNewReports: 1 },
-    private readonly maxAcksPerDay = 10,
-  ) {}
+    options: ProcessorOptions = {},
+  ) {
+    this.policy = { ...DEFAULT_ACK_POLICY, ...options.ack };
+    this.store = options.store ?? new MemoryReportStore();
+    this.dayOf = options.dayOf ?? ((t) => Math.floor(t / 86_400_000) * 86_400_000);
+  }
 
   private state(devEui: string): DeviceState {
     let s = this.devices.get(devEui);
     if (!s) {
-      s = { through: 0, beyond: new Set(), lastAckAt: -Infinity, newSinceAck: 0, acksToday: 0, ackDay: -1 };
+      const known = this.store.device(devEui);
+      const base = known?.state ?? { through: 0, lastAckAt: Number.NEGATIVE_INFINITY, day: 0, acksToday: 0, downlinksToday: 0 };
+      s = { ...base, beyond: new Set(known?.beyond ?? []), knownUpTo: 0, wantAck: false, pendingSince: undefined, timer: undefined, lastLiveSeq: undefined };
+      this.compact(s);
       this.devices.set(devEui, s);
     }
     return s;
@@ -75,7 +116,7 @@ export class UplinkProcessor {
 
   /** Highest sequence number below which every report of the device has arrived. */
   receivedThrough(devEui: string): number {
-    return this.devices.get(devEui)?.through ?? 0;
+    return this.devices.get(devEui)?.through ?? this.store.device(devEui)?.state.through ?? 0;
   }
 
   handle(envelope: UplinkEnvelope): void {
@@ -93,55 +134,147 @@ export class UplinkProcessor {
     switch (uplink.kind) {
       case 'stopBatch':
         for (const report of uplink.reports) {
-          if (report.seq <= s.through || s.beyond.has(report.seq)) {
+          s.knownUpTo = Math.max(s.knownUpTo, report.seq);
+          // A report sent again means the gateway lacks our ack: answer, even with nothing new.
+          s.wantAck = true;
+          if (report.seq <= s.through || s.beyond.has(report.seq) || !this.store.add(envelope.devEui, report, envelope.receivedAt)) {
             this.counters.duplicateReports++;
             continue;
           }
           s.beyond.add(report.seq);
-          s.newSinceAck++;
           this.counters.reports++;
           this.consumer.report(envelope.devEui, report, envelope.receivedAt);
         }
         this.compact(s);
         break;
       case 'live':
-        if (this.lastLive.get(envelope.devEui) === uplink.message.seq) {
+        if (s.lastLiveSeq === uplink.message.seq) {
           this.counters.duplicateLive++;
           break;
         }
-        this.lastLive.set(envelope.devEui, uplink.message.seq);
+        s.lastLiveSeq = uplink.message.seq;
         this.counters.liveFrames++;
         this.consumer.live?.(envelope.devEui, uplink.message, envelope.receivedAt);
         break;
-      case 'health':
+      case 'health': {
+        const h = uplink.message;
         this.counters.health++;
-        this.consumer.health?.(envelope.devEui, uplink.message, envelope.receivedAt);
+        s.knownUpTo = Math.max(s.knownUpTo, h.newestSeq);
+        // Reports we lack, or reports the gateway still keeps that we have (our ack was lost).
+        if (h.newestSeq > s.through || (h.outboxDepth > 0 && h.oldestPendingSeq > 0 && h.oldestPendingSeq <= s.through)) s.wantAck = true;
+        this.consumer.health?.(envelope.devEui, h, envelope.receivedAt);
         break;
+      }
     }
     this.maybeAck(envelope.devEui, s);
   }
 
+  /**
+   * The network server sent what was queued for the device (ChirpStack txack, TTS down/sent): it
+   * counts in the budget of the day it went out.
+   */
+  downlinkSent(devEui: string): void {
+    const s = this.devices.get(devEui);
+    if (!s || s.pendingSince === undefined) return;
+    this.settlePending(s, this.clock.now());
+    this.store.saveDevice(devEui, this.persistent(s));
+    this.maybeAck(devEui, s);
+  }
+
+  private settlePending(s: DeviceState, at: number): void {
+    this.rollDay(s, at);
+    s.pendingSince = undefined;
+    s.acksToday++;
+    s.downlinksToday++;
+  }
+
+  /** The device joined: its JoinAccept was a downlink and counts in today's budget. */
+  joined(devEui: string): void {
+    const s = this.state(devEui);
+    this.rollDay(s, this.clock.now());
+    s.downlinksToday++;
+    this.store.saveDevice(devEui, this.persistent(s));
+  }
+
+  /** Queues a configuration change, within the device's downlink budget; false if the budget is spent. */
+  sendConfig(devEui: string, change: ConfigChange): boolean {
+    const s = this.state(devEui);
+    this.rollDay(s, this.clock.now());
+    if (!this.downlinks || s.downlinksToday + (s.pendingSince !== undefined ? 1 : 0) >= this.policy.maxDownlinksPerDay) {
+      this.counters.downlinksRefused++;
+      return false;
+    }
+    this.downlinks.send(devEui, FPORT.config, encodeConfigChange(change));
+    s.downlinksToday++;
+    this.counters.configsSent++;
+    this.store.saveDevice(devEui, this.persistent(s));
+    return true;
+  }
+
   private compact(s: DeviceState): void {
+    const before = s.through;
     while (s.beyond.has(s.through + 1)) {
       s.beyond.delete(s.through + 1);
       s.through++;
     }
+    for (const seq of s.beyond) if (seq <= s.through) s.beyond.delete(seq);
+    if (s.through !== before) s.knownUpTo = Math.max(s.knownUpTo, s.through);
+  }
+
+  private rollDay(s: DeviceState, now: number): void {
+    const day = this.dayOf(now);
+    if (day !== s.day) {
+      s.day = day;
+      s.acksToday = 0;
+      s.downlinksToday = 0;
+    }
+  }
+
+  private persistent(s: DeviceState): DeviceAckState {
+    return { through: s.through, lastAckAt: s.lastAckAt, day: s.day, acksToday: s.acksToday, downlinksToday: s.downlinksToday };
   }
 
   private maybeAck(devEui: string, s: DeviceState): void {
-    if (!this.downlinks || s.newSinceAck < this.ackPolicy.minNewReports) return;
+    if (!this.downlinks || !s.wantAck) return;
     const now = this.clock.now();
-    const day = Math.floor(now / 86_400_000);
-    if (day !== s.ackDay) {
-      s.ackDay = day;
-      s.acksToday = 0;
+    this.rollDay(s, now);
+    if (s.pendingSince !== undefined) {
+      if (now - s.pendingSince < this.policy.pendingTimeoutMs) return;
+      // No notice came: count it as sent now and go on.
+      this.settlePending(s, now);
     }
-    if (now - s.lastAckAt < this.ackPolicy.minIntervalMs || s.acksToday >= this.maxAcksPerDay) return;
-    const ack = buildAck(s.beyond, s.through);
-    this.downlinks.send(devEui, FPORT.ack, encodeAck(ack));
+    const acksLeft = Math.min(this.policy.maxAcksPerDay - s.acksToday, this.policy.maxDownlinksPerDay - this.policy.joinReserve - s.downlinksToday);
+    if (acksLeft <= 0) {
+      this.store.saveDevice(devEui, this.persistent(s));
+      return;
+    }
+    // Spread what is left of today's acks over what is left of the day, so that the evening's
+    // reports (and the losses among them) still get an answer.
+    const spread = this.policy.spreadOverDay ? Math.min((this.dayOf(this.dayOf(now) + 36 * 3_600_000) - now) / acksLeft, 4 * 3_600_000) : 0;
+    const readyAt = s.lastAckAt + Math.max(this.policy.minIntervalMs, spread);
+    if (now < readyAt) {
+      // Ask again when the interval is over: the ack then waits in the queue for the next uplink.
+      if (!s.timer) {
+        s.timer = this.clock.setTimeout(() => {
+          s.timer = undefined;
+          this.maybeAck(devEui, s);
+        }, readyAt - now);
+      }
+      this.store.saveDevice(devEui, this.persistent(s));
+      return;
+    }
+    this.clock.clearTimeout(s.timer);
+    s.timer = undefined;
+    this.downlinks.send(devEui, FPORT.ack, encodeAck(buildAck(s.beyond, s.through, 16, s.knownUpTo)));
     s.lastAckAt = now;
-    s.newSinceAck = 0;
-    s.acksToday++;
+    s.pendingSince = now;
+    s.wantAck = false;
     this.counters.acksSent++;
+    this.store.saveDevice(devEui, this.persistent(s));
+  }
+
+  /** Cancels timers (before the clock or the transport goes away). */
+  close(): void {
+    for (const s of this.devices.values()) this.clock.clearTimeout(s.timer);
   }
 }

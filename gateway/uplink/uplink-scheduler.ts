@@ -1,44 +1,97 @@
 /**
- * Decides what goes on air and when: the live level first after each departure, then the backlog of
- * stop reports oldest first in full batches (or when the oldest has waited too long), each frame
- * only when the airtime budget allows and within the payload limit of the current data rate.
- * Unacknowledged reports are resent after a while; acks (downlinks) remove them from the outbox.
- * Must never drop a stop report: only live frames, which the next departure supersedes, may go stale.
+ * Decides what goes on air and when. Order: the live level first after each departure; then stop
+ * reports, the backlog oldest first in full batches (a batch that is not full goes once its oldest
+ * report has waited long enough and the budget has room); then the health frame. Every frame only
+ * when the airtime budget allows it (duty cycle, daily budget, pacing) and within the payload limit
+ * of the current data rate; joins are paced and charged too. Reports the backend has not
+ * acknowledged are sent again after a while, or at once when an ack shows them missing.
+ *
+ * Must never drop a stop report (only live frames, which the next departure supersedes, may go
+ * stale) and never ask the network for a downlink: no confirmed uplinks, ever, so the downlinks of
+ * a day are the backend's acks and the operator's config changes (at most 10 a day).
  */
 import type { Clock } from '../../common/clock.js';
 import { ProtocolError, TimeoutError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
-import type { LoraModem } from '../../firmware-bindings/lora/modem.js';
 import { uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airtime.js';
-import { FPORT, encodeLive, encodeStopBatch, type Live } from '../../proto/frames.js';
+import type { LoraModem } from '../../firmware-bindings/lora/modem.js';
+import { encodeHealth, encodeLive, encodeStopBatch, FPORT, MAX_BATCH_REPORTS, type Health, type Live } from '../../proto/frames.js';
 import type { AirtimeBudget, TrafficClass } from './airtime-budget.js';
+import { joinRound } from './join-round.js';
 import type { Outbox, PendingReport } from './outbox.js';
 
 const log = moduleLogger('uplink.scheduler');
 
+/** Refusals after which nothing went on air: the airtime is given back. */
+const NOT_SENT_CODES = new Set(['busy', 'duty-cycle', 'not-joined', 'payload-too-long', 'rejected']);
+
 export interface SchedulerOptions {
-  /** Send a batch that is not full once its oldest report has waited this long. */
+  /** A batch that is not full goes once its oldest report has waited this long (and the budget has room). */
   maxBatchDelayMs: number;
-  /** Resend a report not acknowledged within this time. */
+  /** Send a report again when not acknowledged within this time. */
   resendAfterMs: number;
   /** A live frame not sent within this time after departure is dropped (the next one supersedes it). */
   liveMaxAgeMs: number;
+  /** A live level equal to the last one sent is still sent (as a changed one) when the last is this old. */
+  liveHeartbeatMs: number;
   /** At most this many reports in one batch. */
   maxBatch: number;
   /** Wait after the module refused (busy) before trying again. */
   busyRetryMs: number;
+  /** A health frame this often (0: only at start and as an ack poll). */
+  healthIntervalMs: number;
+  /** With reports waiting for an ack and nothing sent for this long, a health frame goes: it carries the ack back. */
+  ackPollMs: number;
+  /** Pause between failed join rounds: first, then doubling up to max. */
+  joinRetryMs: { first: number; max: number };
+  /** Most join attempts the modem makes per join call, and their least spacing (RUI3: AT+JOIN=1:0:10:8). */
+  joinAttemptsPerRound: number;
+  joinAttemptSpacingMs: number;
 }
+
+/** The defaults the vehicle config and the bench start from (docs/delivery.md explains each). */
+export const DEFAULT_SCHEDULER_OPTIONS: Readonly<SchedulerOptions> = Object.freeze({
+  maxBatchDelayMs: 20 * 60_000,
+  resendAfterMs: 8 * 3_600_000,
+  liveMaxAgeMs: 90_000,
+  liveHeartbeatMs: 30 * 60_000,
+  maxBatch: 40,
+  busyRetryMs: 5000,
+  healthIntervalMs: 2 * 3_600_000,
+  ackPollMs: 30 * 60_000,
+  joinRetryMs: Object.freeze({ first: 60_000, max: 3_600_000 }),
+  joinAttemptsPerRound: 8,
+  joinAttemptSpacingMs: 10_000,
+});
 
 export interface SchedulerStats {
   frames: number;
   liveSent: number;
-  liveDropped: number;
+  /** Live frames given up: the budget had no room within liveMaxAgeMs. */
+  liveSkipped: number;
+  /** Live frames replaced by a newer departure's before they went. */
+  liveSuperseded: number;
   batches: number;
   reportsSent: number;
   reportsResent: number;
   batchBytes: number;
+  healthSent: number;
   airtimeMs: number;
   sendErrors: number;
+  joins: number;
+  joinFailures: number;
+  /** Always 0: confirmed uplinks would request downlinks. */
+  confirmedUplinks: number;
+}
+
+export interface SentFrame {
+  fPort: number;
+  cls: TrafficClass;
+  bytes: number;
+  reports: number;
+  airtimeMs: number;
+  dr: number;
+  at: number;
 }
 
 interface Candidate {
@@ -50,25 +103,42 @@ interface Candidate {
 
 export class UplinkScheduler {
   private live: { message: Live; at: number } | undefined;
+  private lastLive: { level: number; at: number } | undefined;
+  private lastHealthAt = Number.NEGATIVE_INFINITY;
+  private lastUplinkAt = Number.NEGATIVE_INFINITY;
   private running = false;
+  /** Power cut: nothing may be written any more. */
+  private halted = false;
+  private pollIntervalMs: number;
+  private unansweredPolls = 0;
+  private joined = false;
+  private joinRetry: number;
   private wakeup = new AbortController();
   private readonly stopping = new AbortController();
   private loopDone: Promise<void> | undefined;
   private dr = 0;
   private maxPayload = 51;
+  private readonly options: SchedulerOptions;
   readonly stats: SchedulerStats = {
-    frames: 0, liveSent: 0, liveDropped: 0, batches: 0, reportsSent: 0, reportsResent: 0, batchBytes: 0, airtimeMs: 0, sendErrors: 0,
+    frames: 0, liveSent: 0, liveSkipped: 0, liveSuperseded: 0, batches: 0, reportsSent: 0, reportsResent: 0, batchBytes: 0,
+    healthSent: 0, airtimeMs: 0, sendErrors: 0, joins: 0, joinFailures: 0, confirmedUplinks: 0,
   };
-  /** Called after each frame goes on air (for observers such as the simulator's report). */
-  onSent: ((c: { fPort: number; bytes: number; reports: number; airtimeMs: number; at: number }) => void) | undefined;
+  /** Called after each frame went on air (for observers such as the simulator's report). */
+  onSent: ((frame: SentFrame) => void) | undefined;
+  /** Builds the health frame when one is due; none: no health frames. */
+  healthSource: (() => Health) | undefined;
 
   constructor(
     private readonly clock: Clock,
     private readonly modem: LoraModem,
     private readonly outbox: Outbox,
     private readonly budget: AirtimeBudget,
-    private readonly options: SchedulerOptions,
-  ) {}
+    options: SchedulerOptions,
+  ) {
+    this.options = { ...options };
+    this.joinRetry = options.joinRetryMs.first;
+    this.pollIntervalMs = options.ackPollMs;
+  }
 
   start(): void {
     if (this.running) return;
@@ -76,6 +146,7 @@ export class UplinkScheduler {
     this.loopDone = this.loop();
   }
 
+  /** Stops after the frame on air, if any, and records it. */
   async stop(): Promise<void> {
     this.running = false;
     this.stopping.abort(new Error('scheduler stopped'));
@@ -83,16 +154,41 @@ export class UplinkScheduler {
     await this.loopDone;
   }
 
+  /** Stops at once (a power cut): whatever is under way is abandoned, nothing more is written. */
+  halt(): void {
+    this.halted = true;
+    this.running = false;
+    this.stopping.abort(new Error('scheduler halted'));
+    this.wake();
+  }
+
+  /** An ack arrived: polling for the next one starts over from its shortest interval. */
+  notifyAck(): void {
+    this.pollIntervalMs = this.options.ackPollMs;
+    this.unansweredPolls = 0;
+  }
+
   /** The live level of the latest departure; replaces any live frame not yet sent. */
   offerLive(message: Live, at: number): void {
-    if (this.live) this.stats.liveDropped++;
+    if (this.live) this.stats.liveSuperseded++;
     this.live = { message, at };
     this.wake();
   }
 
-  /** A new report is in the outbox. */
+  /** A new report is in the outbox, or reports became due (an ack showed them missing). */
   notifyReport(): void {
     this.wake();
+  }
+
+  /** Settings the operator changed by downlink. */
+  reconfigure(change: { healthIntervalMs?: number; maxBatch?: number }): void {
+    if (change.healthIntervalMs !== undefined) this.options.healthIntervalMs = change.healthIntervalMs;
+    if (change.maxBatch !== undefined) this.options.maxBatch = Math.max(1, Math.min(MAX_BATCH_REPORTS, change.maxBatch));
+    this.wake();
+  }
+
+  get settings(): Readonly<SchedulerOptions> {
+    return this.options;
   }
 
   private wake(): void {
@@ -110,42 +206,22 @@ export class UplinkScheduler {
   }
 
   private async loop(): Promise<void> {
-    let joined = false;
     while (this.running) {
       try {
-        if (!joined) {
-          await this.modem.join(this.stopping.signal);
-          joined = true;
-        }
         const status = await this.modem.status();
         this.dr = status.dr;
         this.maxPayload = status.maxPayload;
-        joined = status.joined;
-        if (!joined) continue;
-        const now = this.clock.now();
-        const { candidate, nextCheck } = this.choose(now);
-        if (!candidate) {
-          await this.pause(Math.max(1000, nextCheck - now));
+        this.joined = status.joined;
+        if (!this.joined) {
+          await this.join();
           continue;
         }
-        const toa = uplinkTimeOnAirMs(candidate.payload.length, this.dr);
-        const earliest = this.budget.earliest(toa, now, candidate.cls);
-        if (earliest > now) {
-          if (candidate.cls === 'live' && earliest - this.live!.at > this.options.liveMaxAgeMs) {
-            this.live = undefined;
-            this.stats.liveDropped++;
-            continue;
-          }
-          // Woken early if something more urgent arrives (a new live level, a new report).
-          await this.pause(earliest - now);
-          continue;
-        }
-        await this.transmit(candidate, toa);
+        await this.step();
       } catch (error) {
         if (!this.running) break;
         this.stats.sendErrors++;
-        if (error instanceof ProtocolError && error.code === 'not-joined') joined = false;
-        if (error instanceof ProtocolError && (error.code === 'busy' || error.code === 'duty-cycle')) {
+        if (error instanceof ProtocolError && error.code === 'not-joined') this.joined = false;
+        if (error instanceof ProtocolError && (error.code === 'busy' || error.code === 'duty-cycle' || error.code === 'payload-too-long')) {
           await this.pause(this.options.busyRetryMs);
         } else if (error instanceof TimeoutError || error instanceof ProtocolError) {
           log.warn({ error: error.message }, 'uplink attempt failed; retrying');
@@ -158,34 +234,77 @@ export class UplinkScheduler {
     }
   }
 
-  private choose(now: number): { candidate: Candidate | undefined; nextCheck: number } {
+  /** One decision: send the most urgent frame the budget allows now, or sleep until something changes. */
+  private async step(): Promise<void> {
+    const now = this.clock.now();
+    const { candidates, wakeAt } = this.choose(now);
+    let retryAt = wakeAt;
+    for (const candidate of candidates) {
+      const toa = uplinkTimeOnAirMs(candidate.payload.length, this.dr);
+      const earliest = this.budget.earliest(toa, now, candidate.cls);
+      if (candidate.fPort === FPORT.live) {
+        if (earliest - this.live!.at > this.options.liveMaxAgeMs) {
+          this.live = undefined;
+          this.stats.liveSkipped++;
+          continue;
+        }
+        if (earliest > now) {
+          // The live level goes first: nothing else may take the band while it waits.
+          retryAt = earliest;
+          break;
+        }
+      }
+      if (earliest <= now) {
+        await this.transmit(candidate, toa);
+        return;
+      }
+      retryAt = Math.min(retryAt, earliest);
+    }
+    await this.pause(Math.max(250, retryAt - now));
+  }
+
+  /** What could go now, most urgent first, and when to look again if none of it can. */
+  private choose(now: number): { candidates: Candidate[]; wakeAt: number } {
+    const candidates: Candidate[] = [];
+    let wakeAt = now + 3_600_000;
     if (this.live && now - this.live.at > this.options.liveMaxAgeMs) {
       this.live = undefined;
-      this.stats.liveDropped++;
+      this.stats.liveSkipped++;
     }
     if (this.live) {
-      return { candidate: { cls: 'live', fPort: FPORT.live, payload: encodeLive(this.live.message) }, nextCheck: now };
+      const last = this.lastLive;
+      const changed = !last || last.level !== this.live.message.level || now - last.at >= this.options.liveHeartbeatMs;
+      candidates.push({ cls: changed ? 'live' : 'live-refresh', fPort: FPORT.live, payload: encodeLive(this.live.message) });
     }
-    const due = this.outbox.due(now - this.options.resendAfterMs, this.options.maxBatch);
-    if (due.length === 0) {
-      const oldest = this.outbox.oldestPending;
-      const next = oldest?.lastSentAt !== undefined ? oldest.lastSentAt + this.options.resendAfterMs : now + 3_600_000;
-      return { candidate: undefined, nextCheck: Math.max(now + 1000, next) };
+    const due = this.outbox.due(now - this.options.resendAfterMs, this.options.maxBatch + 1);
+    if (due.length > 0) {
+      const { payload, count } = this.fill(due, now);
+      const reports = due.slice(0, count);
+      const full = count < due.length || count >= this.options.maxBatch;
+      const resend = reports.some((r) => r.sendCount > 0);
+      if (full || resend) candidates.push({ cls: 'report', fPort: FPORT.stopBatch, payload, reports });
+      else if (now - due[0]!.departure >= this.options.maxBatchDelayMs) candidates.push({ cls: 'report-partial', fPort: FPORT.stopBatch, payload, reports });
+      else wakeAt = Math.min(wakeAt, due[0]!.departure + this.options.maxBatchDelayMs);
     }
-    const { payload, count } = this.fill(due, now);
-    const full = count < due.length || count >= this.options.maxBatch;
-    const waitedEnough = now - due[0]!.departure >= this.options.maxBatchDelayMs || due[0]!.sendCount > 0;
-    if (!full && !waitedEnough) {
-      return { candidate: undefined, nextCheck: due[0]!.departure + this.options.maxBatchDelayMs };
+    const oldestSent = this.outbox.oldestSentAt;
+    if (oldestSent !== undefined) wakeAt = Math.min(wakeAt, oldestSent + this.options.resendAfterMs);
+    if (this.healthSource) {
+      const periodic = this.options.healthIntervalMs > 0 ? this.lastHealthAt + this.options.healthIntervalMs : Number.POSITIVE_INFINITY;
+      const firstAfterStart = this.lastHealthAt === Number.NEGATIVE_INFINITY ? now : Number.POSITIVE_INFINITY;
+      const poll = oldestSent !== undefined ? Math.max(this.lastUplinkAt, this.lastHealthAt) + this.pollIntervalMs : Number.POSITIVE_INFINITY;
+      const healthAt = Math.min(periodic, firstAfterStart, poll);
+      if (healthAt <= now) candidates.push({ cls: 'health', fPort: FPORT.health, payload: encodeHealth(this.healthSource()) });
+      else wakeAt = Math.min(wakeAt, healthAt);
     }
-    return { candidate: { cls: 'report', fPort: FPORT.stopBatch, payload, reports: due.slice(0, count) }, nextCheck: now };
+    return { candidates, wakeAt };
   }
 
   /** The most reports, oldest first, whose batch fits the payload limit. */
   private fill(reports: PendingReport[], now: number): { payload: Uint8Array; count: number } {
+    const limit = Math.min(reports.length, this.options.maxBatch);
     let best = encodeStopBatch(reports.slice(0, 1), now);
     let count = 1;
-    for (let k = 2; k <= reports.length; k++) {
+    for (let k = 2; k <= limit; k++) {
       const payload = encodeStopBatch(reports.slice(0, k), now);
       if (payload.length > this.maxPayload) break;
       best = payload;
@@ -194,15 +313,56 @@ export class UplinkScheduler {
     return { payload: best, count };
   }
 
+  /** One join round (join-round.ts); between failed rounds the wait doubles up to joinRetryMs.max. */
+  private async join(): Promise<void> {
+    const outcome = await joinRound(
+      this.clock,
+      this.modem,
+      this.budget,
+      this.dr,
+      { attempts: this.options.joinAttemptsPerRound, spacingMs: this.options.joinAttemptSpacingMs },
+      this.stopping.signal,
+    );
+    if (outcome.kind === 'wait') await this.pause(outcome.untilMs - this.clock.now());
+    else if (outcome.kind === 'joined') {
+      this.stats.joins++;
+      this.joined = true;
+      this.joinRetry = this.options.joinRetryMs.first;
+    } else if (outcome.kind === 'failed') {
+      this.stats.joinFailures++;
+      await this.pause(this.joinRetry);
+      this.joinRetry = Math.min(this.options.joinRetryMs.max, this.joinRetry * 2);
+    }
+  }
+
   private async transmit(candidate: Candidate, toa: number): Promise<void> {
     const start = this.clock.now();
-    await this.modem.send(candidate.fPort, candidate.payload);
-    this.budget.record(toa, start);
+    const bandBefore = this.budget.bandFreeAtMs;
+    this.budget.charge(toa, start);
+    try {
+      await this.modem.send(candidate.fPort, candidate.payload, { confirmed: false });
+    } catch (error) {
+      if (this.halted) throw error;
+      if (error instanceof ProtocolError && NOT_SENT_CODES.has(error.code)) this.budget.refund(toa, start, bandBefore);
+      else this.budget.settle(toa, this.clock.now());
+      throw error;
+    }
+    if (this.halted) return;
+    this.budget.settle(toa, this.clock.now());
+    this.lastUplinkAt = start;
     this.stats.frames++;
     this.stats.airtimeMs += toa;
-    if (candidate.cls === 'live') {
+    if (candidate.fPort === FPORT.live) {
       this.stats.liveSent++;
+      this.lastLive = { level: this.live!.message.level, at: start };
       this.live = undefined;
+    } else if (candidate.fPort === FPORT.health) {
+      this.stats.healthSent++;
+      // While reports wait for an ack, polls go every ackPollMs; from the third unanswered one on the
+      // wait doubles (up to 4 h), and an ack starts it over. One poll makes the backend queue its
+      // ack, the next fetches it; a backend that never answers costs little airtime.
+      if (this.outbox.oldestSentAt !== undefined && ++this.unansweredPolls > 2) this.pollIntervalMs = Math.min(4 * 3_600_000, this.pollIntervalMs * 2);
+      this.lastHealthAt = start;
     } else if (candidate.reports) {
       this.stats.batches++;
       this.stats.batchBytes += candidate.payload.length;
@@ -213,12 +373,6 @@ export class UplinkScheduler {
         start,
       );
     }
-    this.onSent?.({
-      fPort: candidate.fPort,
-      bytes: candidate.payload.length,
-      reports: candidate.reports?.length ?? 0,
-      airtimeMs: toa,
-      at: start,
-    });
+    this.onSent?.({ fPort: candidate.fPort, cls: candidate.cls, bytes: candidate.payload.length, reports: candidate.reports?.length ?? 0, airtimeMs: toa, dr: this.dr, at: start });
   }
 }

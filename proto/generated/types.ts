@@ -31,7 +31,7 @@ export enum SensorFault {
 }
 
 /**
- * Sent right after each departure. Aim: at most 12 bytes.
+ * Sent right after a departure. At most 12 bytes while seq < 2^21 and stop, line < 128.
  */
 export interface Live {
   /**
@@ -57,75 +57,80 @@ export interface Live {
 }
 
 /**
- * Context shared by the stop reports of one trip.
- */
-export interface Trip {
-  /**
-   * Index, within the batch, of the first report that belongs to this trip.
-   */
-  fromIndex: number;
-  /**
-   * IBIS DS001
-   */
-  line: number;
-  /**
-   * IBIS DS002 (Kurs)
-   */
-  course: number;
-  /**
-   * IBIS DS003 destination id
-   */
-  destination: number;
-}
-
-/**
- * Stop reports in columns. Report i has sequence number first_seq + i + (sum of seq_gap[0..i]),
- * departure time recv_time - age*5 s for i = 0, and dt[i-1]*5 s after report i-1.
- * Loads are sent as the estimator's correction on top of the running sum inside the batch.
+ * Stop reports of one gateway, n of them, as columns of packed varints. The three dense columns
+ * travel one after the other in `columns`; sparse columns hold pairs (index, value) for the few
+ * reports that differ from what the rules below predict.
+ *
+ * Report i (0-based):
+ * seq        first_seq + i + (sum of the gaps in seq_gap_at up to i)
+ * departure  report n-1 departed `age` 5-s units before the batch was handed to the modem;
+ * report i departed dt[i] units before report i+1
+ * stop       first_stop for i = 0, then previous + 1 (2 after a terminus: stop 1 of the new
+ * trip), unless stop_at says otherwise
+ * trip       the last entry of `trips` whose from_index <= i (none yet: all zero, unknown)
+ * flags      TERMINUS where a trips entry begins at i >= 1 (counting marks a terminus where the
+ * trip changes); flags_at holds the bits that differ from that: flags XOR implied
+ * load       a running sum: load[i] = base + boardings[i] - alightings[i] + fix[i], where base is
+ * first_load_base for i = 0 and load[i-1] after; at a report flagged TERMINUS the
+ * vehicle was empty (alightings belong to the old trip), so load[i] = boardings[i] +
+ * fix[i]; fix[i] is the estimator's correction from load_fix or load_fix_at (zero
+ * when both are absent)
  */
 export interface StopBatch {
   firstSeq: number;
   /**
-   * Age of the first report's departure when the batch was handed to the modem, in 5 s units.
+   * Age of the LAST report's departure when the batch was handed to the modem, in 5 s units.
    */
   age: number;
   /**
-   * Departure time of report i minus that of report i-1, in 5 s units (n-1 entries).
+   * The dense columns one after the other: dt (n - 1 entries: departure of report i+1 minus that
+   * of report i, in 5 s units), boardings (n), alightings (n). So n = (length + 1) / 3.
    */
-  dt: number[];
-  /**
-   * Stop number along the line of the first report; the next ones follow one by one
-   * unless stop_at says otherwise.
-   */
+  columns: number[];
   firstStop: number;
   /**
-   * Sparse: for report i (i >= 1) whose stop is not previous + 1: pairs (i, stop).
+   * Sparse: pairs (i, stop) for each report i >= 1 whose stop is not the predicted one.
    */
   stopAt: number[];
-  boardings: number[];
-  alightings: number[];
   /**
-   * load[i] = load[i-1] + boardings[i] - alightings[i] + load_fix[i]; load[-1] = first_load_base.
+   * The estimator's correction on top of the running sum, dense (n entries) or absent.
    */
   loadFix: number[];
   firstLoadBase: number;
-  trips: Trip[];
   /**
-   * Sparse flags: pairs (i, bits); bits from ReportFlag.
+   * Trip context where it changes: quadruples (from_index, line, course, destination), from_index
+   * ascending; line is IBIS DS001, course DS002 (Kurs), destination DS003.
+   */
+  trips: number[];
+  /**
+   * Sparse: pairs (i, bits): the ReportFlag bits of report i XOR the implied ones (see above).
    */
   flagsAt: number[];
   /**
-   * Sparse sequence gaps: pairs (i, gap) where report i's seq is previous + 1 + gap.
+   * Sparse: pairs (i, gap) for each report i >= 1 whose seq is the previous one + 1 + gap.
    */
   seqGapAt: number[];
+  /**
+   * The estimator's correction, sparse: pairs (i, fix), both sint32. At most one of load_fix and
+   * load_fix_at is present; the encoder picks the shorter.
+   */
+  loadFixAt: number[];
 }
 
+/**
+ * Sent every health interval (config healthIntervalMin), once after each start, and as a poll when
+ * reports wait for an ack and nothing else went for a while (a Class A device hears downlinks only
+ * after its own uplinks).
+ */
 export interface Health {
   uptimeMin: number;
+  /**
+   * Reports in the outbox not yet acknowledged.
+   */
   outboxDepth: number;
   oldestPendingSeq: number;
   /**
-   * bits from SensorFault
+   * bits from SensorFault, active now
    */
   sensorFaults: number;
   airtimeTodayMs: number;
@@ -134,16 +139,29 @@ export interface Health {
    * major*10000 + minor*100 + patch
    */
   softwareVersion: number;
+  /**
+   * Starts of the gateway since the outbox was created (power cuts, crashes, updates).
+   */
   restarts: number;
   /**
-   * reports given up because the outbox was full (should stay 0)
+   * Reports given up because the outbox was full (should stay 0; docs/delivery.md).
    */
   outboxDropped: number;
+  /**
+   * Live frames not sent since the start because the airtime budget had no room in time.
+   */
+  liveSkipped: number;
+  /**
+   * Highest sequence number given so far: the backend acks what it lacks up to here.
+   */
+  newestSeq: number;
 }
 
 /**
  * Cumulative acknowledgement: every seq <= through arrived; beyond it, `runs` lists alternating
- * lengths of missing and received seqs (missing first), so gaps can be resent.
+ * lengths of missing and received seqs (missing first), so gaps can be resent. An odd number of
+ * runs ends with a missing run: reports the gateway said it has (Health.newest_seq) that the
+ * backend has not seen.
  */
 export interface Ack {
   through: number;

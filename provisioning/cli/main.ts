@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { ConfigError } from '../../common/errors.js';
+import { registerBackendCommands } from '../../backend/cli.js';
 import { registerGatewayCommands } from '../../gateway/cli.js';
 import { registerSimulateCommands } from '../../simulator/cli.js';
 import { registerProvisionCommands } from './provision-commands.js';
@@ -16,6 +17,7 @@ const program = new Command('occupancy')
 registerSimulateCommands(program);
 registerGatewayCommands(program);
 registerProvisionCommands(program);
+registerBackendCommands(program);
 
 try {
   await program.parseAsync(process.argv);

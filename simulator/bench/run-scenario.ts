@@ -1,34 +1,40 @@
 /**
  * Runs a scenario on the bench, in one process and in virtual time: the world and its trams, one
- * gateway per tram (its modem driver speaking RUI3 AT over a byte stream to an emulated module),
- * the air, the network-server emulator publishing ChirpStack v4 uplink events, and the backend that
- * decodes them. Returns the run's measured report; nothing in it is written in.
+ * gateway per tram (its modem driver speaking RUI3 AT over a byte stream to an emulated module,
+ * behind a power switch), the air, the network-server emulator publishing ChirpStack v4 (or TTS v3)
+ * events as JSON, and the backend that parses and decodes them and acknowledges by downlink.
+ * Returns the run's measured report; nothing in it is written in.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { VirtualClock } from '../../common/clock.js';
-import { createDuplexPair } from '../../common/duplex-pair.js';
 import { Rng } from '../../common/random.js';
 import { round } from '../../common/stats.js';
 import { localDayStart, zonedTimeToEpoch } from '../../common/time.js';
-import { parseChirpStackUplink } from '../../backend/ingest/network-events.js';
+import {
+  parseChirpStackJoin,
+  parseChirpStackTxAck,
+  parseChirpStackUplink,
+  parseTtsDownSent,
+  parseTtsJoin,
+  parseTtsUplink,
+} from '../../backend/ingest/network-events.js';
 import { UplinkProcessor } from '../../backend/ingest/uplink-processor.js';
-import { Rui3Modem } from '../../firmware-bindings/lora/rui3.js';
-import { RunningSumEstimator } from '../../gateway/estimation/estimator.js';
-import { Gateway, type DepartureRecord } from '../../gateway/gateway.js';
-import { Outbox } from '../../gateway/uplink/outbox.js';
+import type { StopReport } from '../../proto/frames.js';
 import { Air } from '../lorawan/air.js';
-import { EmulatedRui3 } from '../lorawan/emulated-rui3.js';
 import { NetworkServerEmulator } from '../lorawan/network-server.js';
-import { chirpStackUplinkEvent } from '../lorawan/uplink-event.js';
+import { chirpStackJoinEvent, chirpStackTxAckEvent, chirpStackUplinkEvent, ttsDownSentMessage, ttsJoinMessage, ttsUplinkMessage } from '../lorawan/uplink-event.js';
 import type { Scenario } from '../scenario.js';
 import { CameraModel, DEFAULT_CAMERA } from '../sensors/camera-model.js';
 import { DoorCounterModel } from '../sensors/door-counter-model.js';
-import { loadVehicleTypes } from '../world/network-data.js';
-import { planFleet } from '../world/fleet-plan.js';
-import { drawFromTable } from '../demand/draws.js';
-import type { VehicleBlock } from '../world/service-plan.js';
 import { CalibratedDemand, loadDemandCalibration } from '../demand/index.js';
+import { drawFromTable } from '../demand/draws.js';
+import { planFleet } from '../world/fleet-plan.js';
+import { loadVehicleTypes } from '../world/network-data.js';
 import { VehicleRunner, type TruthStop } from '../world/vehicle-runner.js';
 import { countErrors, p95Seconds, scoreOccupancy, type CountErrors, type OccupancyScore, type ScoredStop } from './scoring.js';
+import { JOIN_EUI, VehicleRig } from './vehicle-rig.js';
 
 export interface BenchReport {
   scenario: string;
@@ -42,13 +48,25 @@ export interface BenchReport {
     duplicates: number;
     lost: number;
     latencyP95Seconds: number;
+    /** Live level, departure to backend, p95 over departures outside coverage gaps and power cuts. */
     liveLatencyP95Seconds: number;
+    /** Live levels the backend received (one per departure at most). */
+    liveDelivered: number;
+    /** Reports sent again (lost on the way, or not acknowledged in time). */
+    resent: number;
+    /** Acks the backend sent. */
+    acks: number;
+    /** Stops served while the gateway had no power: nobody counted them. */
+    missedWhilePoweredOff: number;
   };
   airtime: {
     totalSeconds: number;
     perVehicleDaySeconds: number;
     meanPerVehicleDaySeconds: number;
     dutyCycleViolations: number;
+    /** Most downlinks any vehicle heard in a day (fair use: 10). */
+    maxDownlinksPerVehicleDay: number;
+    dataRate: number;
   };
   frames: {
     count: number;
@@ -56,11 +74,13 @@ export interface BenchReport {
     batches: number;
     bytesPerStopReport: number;
     meanLiveBytes: number;
+    health: number;
   };
   counting: CountErrors;
+  power: { cuts: number; restarts: number };
   run: { simulatedHours: number; wallSeconds: number; simulatedHoursPerWallSecond: number };
   /** Only with `keepDetails`: what the scores were computed from (for tests and plots). */
-  details?: { truth: TruthStop[]; scored: ScoredStop[] };
+  details?: { truth: TruthStop[]; scored: ScoredStop[]; reports: Array<{ vehicleId: string; report: StopReport }> };
 }
 
 export interface Progress {
@@ -78,46 +98,34 @@ export interface RunOptions {
   onInfo?: (text: string) => void;
 }
 
-interface VehicleRig {
-  block: VehicleBlock;
-  devEui: string;
-  gateway: Gateway;
-  outbox: Outbox;
-  runner: VehicleRunner;
-  records: Map<number, DepartureRecord>;
-}
-
-const JOIN_EUI = '70b3d57ed0000000';
-
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<BenchReport> {
   const wallStart = performance.now();
   const seed = options.seed ?? scenario.seed;
   const rng = new Rng(seed);
   const tz = scenario.timeZone;
-  const startMs = zonedTimeToEpoch(scenario.date, scenario.start, tz);
-  const endMs = zonedTimeToEpoch(scenario.date, scenario.end, tz);
-  const serviceDay = zonedTimeToEpoch(scenario.date, '00:00', tz);
+  const at = (hhmm: string) => zonedTimeToEpoch(scenario.date, hhmm, tz);
+  const startMs = at(scenario.start);
+  const endMs = at(scenario.end);
+  const serviceDay = at('00:00');
   const drainEnd = endMs + scenario.drainMinutes * 60_000;
   const clock = new VirtualClock(startMs - 15 * 60_000);
   const dayOf = (t: number) => localDayStart(t, tz);
+  const tts = scenario.network.server === 'tts';
 
-  const gaps = scenario.network.coverageGaps.map((g) => ({
-    from: zonedTimeToEpoch(scenario.date, g.from, tz),
-    to: zonedTimeToEpoch(scenario.date, g.to, tz),
-    vehicles: g.vehicles ? new Set(g.vehicles) : undefined,
-  }));
-  const vehicleOfDev = new Map<string, string>();
+  const gaps = scenario.network.coverageGaps.map((g) => ({ from: at(g.from), to: at(g.to), vehicles: g.vehicles ? new Set(g.vehicles) : undefined }));
+  const inGap = (vehicleId: string, t: number) => gaps.some((g) => t >= g.from && t < g.to && (!g.vehicles || g.vehicles.has(vehicleId)));
+  const rigs = new Map<string, VehicleRig>();
   const air = new Air(clock, rng.fork('air'), {
-    inCoverage: (dev, t) => !gaps.some((g) => t >= g.from && t < g.to && (!g.vehicles || g.vehicles.has(vehicleOfDev.get(dev) ?? ''))),
+    inCoverage: (dev, t) => !inGap(rigs.get(dev)?.block.vehicleId ?? '', t),
     uplinkLoss: scenario.network.uplinkLoss,
     downlinkLoss: scenario.network.downlinkLoss,
   }, dayOf);
 
-  // Backend: consumes what the network server publishes, exactly as it would from MQTT.
-  const rigs = new Map<string, VehicleRig>();
+  // Backend: consumes what the network server publishes, as JSON, exactly as it would from MQTT.
   const delivered: ScoredStop[] = [];
   const seenByConsumer = new Set<string>();
   let consumerDuplicates = 0;
+  let liveDelivered = 0;
   const reportLatencies: number[] = [];
   const liveLatencies: number[] = [];
   const truthByKey = new Map<string, TruthStop>();
@@ -140,22 +148,40 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         if (truth) delivered.push({ truth, estimate: report.load, levels: rig.block.vehicleType.levels, capacity: rig.block.vehicleType.capacity });
       },
       live: (devEui, live, receivedAt) => {
-        const record = rigs.get(devEui)?.records.get(live.seq);
-        if (record) liveLatencies.push(receivedAt - record.stopEvent.departure);
+        const rig = rigs.get(devEui);
+        const record = rig?.records.get(live.seq);
+        if (!rig || !record) return;
+        liveDelivered++;
+        if (!inGap(rig.block.vehicleId, record.stopEvent.departure)) liveLatencies.push(receivedAt - record.stopEvent.departure);
       },
     },
     { send: (devEui, fPort, payload) => ns.enqueueDownlink(devEui, { fPort, payload: Buffer.from(payload), confirmed: false }) },
+    { dayOf },
   );
   const ns: NetworkServerEmulator = new NetworkServerEmulator(clock, rng.fork('network-server'), {
     applicationId: 'b1f4c2d0-0000-4000-8000-00000000a001',
     applicationName: 'havag-occupancy',
     tenantId: '52f14cd4-c6f1-4fbd-8f87-4025e1d49242',
     netId: '000013',
-    publish: (uplink) => processor.handle(parseChirpStackUplink(JSON.stringify(chirpStackUplinkEvent(uplink)), clock.now())),
+    publish: (u) => {
+      const json = JSON.stringify(tts ? ttsUplinkMessage(u) : chirpStackUplinkEvent(u));
+      processor.handle(tts ? parseTtsUplink(json, clock.now()) : parseChirpStackUplink(json, clock.now()));
+    },
+    downlinkSent: (d) => {
+      const json = JSON.stringify(tts ? ttsDownSentMessage(d) : chirpStackTxAckEvent(d));
+      processor.downlinkSent((tts ? parseTtsDownSent(json) : parseChirpStackTxAck(json)).devEui);
+    },
+    joined: (j) => {
+      const json = JSON.stringify(tts ? ttsJoinMessage(j) : chirpStackJoinEvent(j));
+      processor.joined((tts ? parseTtsJoin(json) : parseChirpStackJoin(json)).devEui);
+    },
   });
   air.attach(ns);
 
-  // The world: vehicle blocks from lines or a replay, one gateway per tram.
+  // A scenario with power cuts needs outboxes that outlive their gateway: files in a temp dir.
+  const outboxDir = scenario.powerCuts.length > 0 ? mkdtempSync(join(tmpdir(), 'bench-outbox-')) : undefined;
+  const frameBytes = { live: [] as number[], batchBytes: 0, batchReports: 0 };
+  // The world: vehicle blocks from lines or a replay, one gateway per tram behind a power switch.
   const types = loadVehicleTypes();
   const plan = await planFleet(scenario, types, { serviceDay, startMs, endMs });
   if (plan.replaySummary) options.onInfo?.(plan.replaySummary);
@@ -171,76 +197,74 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
     return groups;
   };
-  const frameBytes = { live: [] as number[], batchBytes: 0, batchReports: 0 };
+  const runners: VehicleRunner[] = [];
   for (const block of plan.blocks) {
-    const type = block.vehicleType;
     const vrng = rng.fork(`vehicle-${block.vehicleId}`);
     const devEui = `70b3d57ed001${Number(block.vehicleId).toString(16).padStart(4, '0')}`;
-    vehicleOfDev.set(devEui, block.vehicleId);
     const appKey = Array.from({ length: 16 }, () => vrng.int(0, 255).toString(16).padStart(2, '0')).join('');
     ns.register({ devEui, joinEui: JOIN_EUI, appKey, name: `tram-${block.vehicleId}` });
-    const [host, device] = createDuplexPair();
-    const emulated = new EmulatedRui3(device, clock, air, vrng.fork('modem'), { factoryDevEui: devEui });
-    emulated.mac.dr = scenario.network.dataRate;
-    const modem = new Rui3Modem(host, clock, { credentials: { devEui, joinEui: JOIN_EUI, appKey }, adr: false, dr: scenario.network.dataRate });
-    const outbox = new Outbox({ path: ':memory:' });
-    const gateway = new Gateway(
-      { clock, modem, outbox, estimator: new RunningSumEstimator({ seats: type.seats, capacity: type.capacity }) },
+    const rig = new VehicleRig(
       {
-        vehicleId: block.vehicleId,
-        capacity: type.capacity,
-        seats: type.seats,
-        levels: type.levels,
-        departureGraceMs: 15_000,
-        liveEnabled: scenario.gateway.liveEnabled,
-        dailyAirtimeMs: scenario.gateway.dailyAirtimeMs,
-        serviceHours: 19,
-        dayOf,
-        scheduler: { maxBatchDelayMs: 20 * 60_000, resendAfterMs: 4 * 3_600_000, liveMaxAgeMs: 90_000, maxBatch: 40, busyRetryMs: 5000 },
-      },
-    );
-    const records = new Map<number, DepartureRecord>();
-    gateway.onDeparture((r) => records.set(r.report.seq, r));
-    gateway.scheduler.onSent = (s) => {
-      if (s.fPort === 1) frameBytes.live.push(s.bytes);
-      else if (s.fPort === 2) {
-        frameBytes.batchBytes += s.bytes;
-        frameBytes.batchReports += s.reports;
-      }
-    };
-    const runner = new VehicleRunner(
-      {
-        splitGroups,
         clock,
-        rng: vrng.fork('world'),
-        sink: gateway,
-        demand,
-        doors: new DoorCounterModel(
-          {
-            missBase: scenario.sensors.doorMissBase,
-            missClose: scenario.sensors.doorMissClose,
-            doubleCrowd: scenario.sensors.doorDoubleCrowd,
-            closeGapMs: scenario.sensors.closeGapMs,
-          },
-          vrng.fork('doors'),
-        ),
-        camera: new CameraModel(DEFAULT_CAMERA, vrng.fork('camera')),
-        lastDeparture,
-        faults: scenario.faults
-          .filter((f) => !f.vehicles || f.vehicles.includes(block.vehicleId))
-          .map((f) => ({ sensor: f.sensor, ...(f.door !== undefined ? { door: f.door } : {}), from: zonedTimeToEpoch(scenario.date, f.from, tz), to: zonedTimeToEpoch(scenario.date, f.to, tz) })),
-        onTruth: (t) => {
-          truthByKey.set(`${t.vehicleId}/${t.doorsClosed}`, t);
-          allTruth.push(t);
+        air,
+        dataRate: scenario.network.dataRate,
+        dailyAirtimeMs: scenario.gateway.dailyAirtimeMs,
+        liveEnabled: scenario.gateway.liveEnabled,
+        healthIntervalMin: scenario.gateway.healthIntervalMin,
+        dayOf,
+        outboxPath: outboxDir ? join(outboxDir, `${block.vehicleId}.db`) : ':memory:',
+        onSent: (s) => {
+          if (s.fPort === 1) frameBytes.live.push(s.bytes);
+          else if (s.fPort === 2) {
+            frameBytes.batchBytes += s.bytes;
+            frameBytes.batchReports += s.reports;
+          }
         },
       },
       block,
+      devEui,
+      appKey,
+      vrng.fork('modem'),
     );
-    rigs.set(devEui, { block, devEui, gateway, outbox, runner, records });
+    rigs.set(devEui, rig);
+    runners.push(
+      new VehicleRunner(
+        {
+          clock,
+          rng: vrng.fork('world'),
+          sink: rig,
+          demand,
+          splitGroups,
+          doors: new DoorCounterModel(
+            { missBase: scenario.sensors.doorMissBase, missClose: scenario.sensors.doorMissClose, doubleCrowd: scenario.sensors.doorDoubleCrowd, closeGapMs: scenario.sensors.closeGapMs },
+            vrng.fork('doors'),
+          ),
+          camera: new CameraModel(DEFAULT_CAMERA, vrng.fork('camera')),
+          lastDeparture,
+          faults: scenario.faults
+            .filter((f) => !f.vehicles || f.vehicles.includes(block.vehicleId))
+            .map((f) => ({ sensor: f.sensor, ...(f.door !== undefined ? { door: f.door } : {}), from: at(f.from), to: at(f.to) })),
+          onTruth: (t) => {
+            truthByKey.set(`${t.vehicleId}/${t.doorsClosed}`, t);
+            allTruth.push(t);
+          },
+        },
+        block,
+      ),
+    );
   }
 
-  const starting = [...rigs.values()].map((r) => r.gateway.start());
-  for (const rig of rigs.values()) rig.runner.start();
+  for (const rig of rigs.values()) rig.powerOn();
+  let cuts = 0;
+  for (const cut of scenario.powerCuts) {
+    for (const rig of rigs.values()) {
+      if (cut.vehicles && !cut.vehicles.includes(rig.block.vehicleId)) continue;
+      cuts++;
+      clock.setTimeout(() => rig.powerOff(), at(cut.at) - clock.now());
+      clock.setTimeout(() => rig.powerOn(), at(cut.at) + cut.minutes * 60_000 - clock.now());
+    }
+  }
+  for (const runner of runners) runner.start();
 
   const totalMs = drainEnd - clock.now();
   const t0 = clock.now();
@@ -249,52 +273,62 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     await clock.runUntil(t);
     options.onProgress?.({ simulatedMs: t - t0, totalMs, stopEvents: allTruth.length, delivered: delivered.length });
   }
-  await Promise.all(starting);
   for (const rig of rigs.values()) {
-    const stopping = rig.gateway.stop();
-    await clock.advance(1000);
+    const stopping = rig.shutdown();
+    await clock.advance(30_000);
     await stopping;
-    rig.outbox.close();
   }
+  processor.close();
+  if (outboxDir) rmSync(outboxDir, { recursive: true, force: true });
 
-  const gatewayStopEvents = [...rigs.values()].reduce((n, r) => n + r.records.size, 0);
+  const rigList = [...rigs.values()];
+  const generated = rigList.reduce((n, r) => n + r.records.size, 0);
+  const stats = rigList.map((r) => r.stats());
+  const sum = (key: keyof (typeof stats)[number]) => stats.reduce((n, s) => n + (s[key] ?? 0), 0);
   const airStats = [...air.allStats().values()];
   const perDay = airStats.flatMap((s) => [...s.airtimeByDay.values()]);
-  const frames = [...rigs.values()].reduce(
-    (acc, r) => ({ count: acc.count + r.gateway.scheduler.stats.frames, live: acc.live + r.gateway.scheduler.stats.liveSent, batches: acc.batches + r.gateway.scheduler.stats.batches }),
-    { count: 0, live: 0, batches: 0 },
-  );
   const wallSeconds = (performance.now() - wallStart) / 1000;
   const simulatedHours = (drainEnd - (startMs - 15 * 60_000)) / 3_600_000;
+  const vehicleOf = new Map(rigList.map((r) => [r.block.vehicleId, r]));
   return {
     scenario: scenario.name,
     seed,
     vehicles: rigs.size,
-    stopEvents: gatewayStopEvents,
+    stopEvents: generated,
     occupancy: { ...scoreOccupancy(delivered), estimator: 'running-sum' },
     delivery: {
-      generated: gatewayStopEvents,
+      generated,
       delivered: seenByConsumer.size,
       duplicates: consumerDuplicates,
-      lost: gatewayStopEvents - seenByConsumer.size,
+      lost: generated - seenByConsumer.size,
       latencyP95Seconds: p95Seconds(reportLatencies),
       liveLatencyP95Seconds: p95Seconds(liveLatencies),
+      liveDelivered,
+      resent: sum('reportsResent'),
+      acks: processor.counters.acksSent,
+      missedWhilePoweredOff: allTruth.filter((t) => !vehicleOf.get(t.vehicleId)!.wasPoweredAt(t.doorsClosed)).length,
     },
     airtime: {
       totalSeconds: round(airStats.reduce((s, a) => s + a.airtimeMs, 0) / 1000, 2),
       perVehicleDaySeconds: round(Math.max(0, ...perDay) / 1000, 2),
       meanPerVehicleDaySeconds: round(perDay.length ? perDay.reduce((a, b) => a + b, 0) / perDay.length / 1000 : 0, 2),
       dutyCycleViolations: airStats.reduce((s, a) => s + a.dutyCycleViolations, 0),
+      maxDownlinksPerVehicleDay: Math.max(0, ...airStats.flatMap((s) => [...s.downlinksByDay.values()])),
+      dataRate: scenario.network.dataRate,
     },
     frames: {
-      count: frames.count,
-      live: frames.live,
-      batches: frames.batches,
+      count: sum('frames'),
+      live: sum('liveSent'),
+      batches: sum('batches'),
       bytesPerStopReport: round(frameBytes.batchReports ? frameBytes.batchBytes / frameBytes.batchReports : NaN, 2),
       meanLiveBytes: round(frameBytes.live.length ? frameBytes.live.reduce((a, b) => a + b, 0) / frameBytes.live.length : NaN, 2),
+      health: sum('healthSent'),
     },
     counting: countErrors(allTruth),
+    power: { cuts, restarts: rigList.reduce((n, r) => n + r.restarts, 0) },
     run: { simulatedHours: round(simulatedHours, 2), wallSeconds: round(wallSeconds, 2), simulatedHoursPerWallSecond: round(simulatedHours / wallSeconds, 1) },
-    ...(options.keepDetails ? { details: { truth: allTruth, scored: delivered } } : {}),
+    ...(options.keepDetails
+      ? { details: { truth: allTruth, scored: delivered, reports: rigList.flatMap((r) => [...r.records.values()].map((d) => ({ vehicleId: r.block.vehicleId, report: d.report }))) } }
+      : {}),
   };
 }

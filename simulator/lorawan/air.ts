@@ -57,6 +57,8 @@ export interface DeviceAirStats {
   dutyCycleViolations: number;
   /** Airtime per service day, keyed by the day's start (ms). */
   airtimeByDay: Map<number, number>;
+  /** Downlinks heard per day, keyed by the day's start (ms). */
+  downlinksByDay: Map<number, number>;
 }
 
 export class Air {
@@ -79,7 +81,7 @@ export class Air {
   statsOf(devEui: string): DeviceAirStats {
     let s = this.stats.get(devEui);
     if (!s) {
-      s = { uplinks: 0, lostUplinks: 0, airtimeMs: 0, downlinks: 0, lostDownlinks: 0, dutyCycleViolations: 0, airtimeByDay: new Map() };
+      s = { uplinks: 0, lostUplinks: 0, airtimeMs: 0, downlinks: 0, lostDownlinks: 0, dutyCycleViolations: 0, airtimeByDay: new Map(), downlinksByDay: new Map() };
       this.stats.set(devEui, s);
     }
     return s;
@@ -117,6 +119,8 @@ export class Air {
           return;
         }
         s.downlinks++;
+        const downDay = this.dayOf(downlink.at);
+        s.downlinksByDay.set(downDay, (s.downlinksByDay.get(downDay) ?? 0) + 1);
         receiver.onDownlink(downlink);
       }, Math.max(0, downlink.at - this.clock.now()));
     }, frame.toaMs);

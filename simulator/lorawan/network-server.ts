@@ -13,7 +13,7 @@ import type { DownlinkFrame, NetworkServerPort, Reception } from './air.js';
 import { hexBytes } from './keys.js';
 import { lora } from './lora-packet.js';
 import { fcntMsb, reconstructFCnt } from './mac-device.js';
-import type { NsUplink } from './uplink-event.js';
+import type { NsDownlinkSent, NsJoin, NsUplink } from './uplink-event.js';
 
 const log = moduleLogger('sim.network-server');
 
@@ -52,6 +52,10 @@ export interface NetworkServerOptions {
   tenantId: string;
   netId: string;
   publish: (uplink: NsUplink) => void;
+  /** A queued downlink went out (ChirpStack publishes `event/txack` then). */
+  downlinkSent?: (event: NsDownlinkSent) => void;
+  /** A device joined: its JoinAccept is a downlink too (ChirpStack publishes `event/join`). */
+  joined?: (event: NsJoin) => void;
 }
 
 export interface NetworkServerStats {
@@ -91,8 +95,20 @@ export class NetworkServerEmulator implements NetworkServerPort {
     return true;
   }
 
+  /** Drops what is queued for the device (The Things Stack's `down/replace`). */
+  clearQueue(devEui: string): void {
+    const device = this.devices.get(devEui.toLowerCase());
+    if (device) device.queue.length = 0;
+  }
+
   queueLength(devEui: string): number {
     return this.devices.get(devEui.toLowerCase())?.queue.length ?? 0;
+  }
+
+  /** The DevEUI of a registered device by its name (The Things Stack addresses devices by id). */
+  devEuiOf(name: string): string | undefined {
+    for (const d of this.devices.values()) if (d.name === name) return d.devEui;
+    return undefined;
   }
 
   receiveUplink(rx: Reception): DownlinkFrame | undefined {
@@ -136,6 +152,16 @@ export class NetworkServerEmulator implements NetworkServerPort {
     device.session = { devAddr, nwkSKey: keys.NwkSKey, appSKey: keys.AppSKey, fCntUp: -1, fCntDown: 0 };
     this.byDevAddr.set(devAddr.toString('hex'), device);
     this.stats.joins++;
+    this.options.joined?.({
+      devEui: device.devEui,
+      devAddr: devAddr.toString('hex'),
+      deviceName: device.name,
+      applicationId: this.options.applicationId,
+      applicationName: this.options.applicationName,
+      tenantId: this.options.tenantId,
+      time: this.clock.now(),
+      deduplicationId: uuidFrom(this.rng),
+    });
     const accept = lora.fromFields(
       { MType: 'Join Accept', AppNonce: appNonce, NetID: netId, DevAddr: devAddr, DLSettings: 0, RxDelay: 1 },
       undefined,
@@ -205,6 +231,22 @@ export class NetworkServerEmulator implements NetworkServerPort {
       undefined,
       fcntMsb(session.fCntDown),
     );
+    if (next) {
+      this.options.downlinkSent?.({
+        devEui: device.devEui,
+        deviceName: device.name,
+        applicationId: this.options.applicationId,
+        applicationName: this.options.applicationName,
+        tenantId: this.options.tenantId,
+        fPort: next.fPort,
+        fCntDown: session.fCntDown,
+        payload: next.payload,
+        time: this.clock.now(),
+        gatewayId: rx.gatewayId,
+        frequencyHz: rx.frequencyHz,
+        queueItemId: uuidFrom(this.rng),
+      });
+    }
     session.fCntDown++;
     this.stats.downlinks++;
     return { phy: frame.getPHYPayload()!, at: rx.start + rx.toaMs + RECEIVE_DELAY1_MS, window: 'RX1', dr: rx.dr };

@@ -1,6 +1,7 @@
 /**
- * The uplink events a network server publishes, in the JSON shapes of ChirpStack v4 and The Things
- * Stack v3 (FIELD-FACTS.md): zero and false fields are left out, as both servers do.
+ * The events a network server publishes, in the JSON shapes of ChirpStack v4 and The Things Stack
+ * v3 (FIELD-FACTS.md): uplinks, joins (ChirpStack `event/join`, TTS `join`), and the notice that a
+ * queued downlink went out (ChirpStack `event/txack`, TTS `down/sent`). Zero and false fields are left out, as both servers do.
  */
 import { dataRate } from '../../firmware-bindings/lora/region-eu868.js';
 
@@ -95,5 +96,77 @@ export function ttsUplinkMessage(u: NsUplink): Record<string, unknown> {
       received_at: new Date(u.time).toISOString(),
       confirmed: u.confirmed,
     }),
+  };
+}
+
+/** A queued downlink that went out in a receive window. */
+export interface NsDownlinkSent {
+  devEui: string;
+  deviceName: string;
+  applicationId: string;
+  applicationName: string;
+  tenantId: string;
+  fPort: number;
+  fCntDown: number;
+  payload: Buffer;
+  time: number;
+  gatewayId: string;
+  frequencyHz: number;
+  queueItemId: string;
+}
+
+export function chirpStackTxAckEvent(d: NsDownlinkSent): Record<string, unknown> {
+  return omitEmpty({
+    downlinkId: d.fCntDown + 1,
+    time: new Date(d.time).toISOString(),
+    deviceInfo: {
+      tenantId: d.tenantId,
+      tenantName: 'HAVAG',
+      applicationId: d.applicationId,
+      applicationName: d.applicationName,
+      deviceName: d.deviceName,
+      devEui: d.devEui,
+    },
+    queueItemId: d.queueItemId,
+    fCntDown: d.fCntDown,
+    gatewayId: d.gatewayId,
+    txInfo: { frequency: d.frequencyHz, power: 14 },
+  });
+}
+
+export function ttsDownSentMessage(d: NsDownlinkSent): Record<string, unknown> {
+  return {
+    end_device_ids: { device_id: d.deviceName, application_ids: { application_id: d.applicationName }, dev_eui: d.devEui.toUpperCase() },
+    received_at: new Date(d.time).toISOString(),
+    downlink_sent: omitEmpty({ f_port: d.fPort, f_cnt: d.fCntDown, frm_payload: d.payload.toString('base64'), priority: 'NORMAL', correlation_ids: [`as:downlink:${d.queueItemId}`] }),
+  };
+}
+
+/** A device joined (OTAA): the network server answered with a JoinAccept. */
+export interface NsJoin {
+  devEui: string;
+  devAddr: string;
+  deviceName: string;
+  applicationId: string;
+  applicationName: string;
+  tenantId: string;
+  time: number;
+  deduplicationId: string;
+}
+
+export function chirpStackJoinEvent(j: NsJoin): Record<string, unknown> {
+  return {
+    deduplicationId: j.deduplicationId,
+    time: new Date(j.time).toISOString(),
+    deviceInfo: { tenantId: j.tenantId, tenantName: 'HAVAG', applicationId: j.applicationId, applicationName: j.applicationName, deviceName: j.deviceName, devEui: j.devEui },
+    devAddr: j.devAddr,
+  };
+}
+
+export function ttsJoinMessage(j: NsJoin): Record<string, unknown> {
+  return {
+    end_device_ids: { device_id: j.deviceName, application_ids: { application_id: j.applicationName }, dev_eui: j.devEui.toUpperCase(), dev_addr: j.devAddr.toUpperCase() },
+    received_at: new Date(j.time).toISOString(),
+    join_accept: { received_at: new Date(j.time).toISOString() },
   };
 }

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { ProtocolError } from '../../common/errors.js';
 import { generateTypes, TYPES_PATH } from '../../proto/generate.js';
+import { messageType } from '../../proto/schema.js';
+import { toStopBatch } from '../../proto/stop-batch.js';
+import { stopReportsArb } from '../helpers/stop-reports.js';
 import {
   decodeDownlink,
   decodeStopBatch,
@@ -12,50 +15,47 @@ import {
   encodeLive,
   encodeStopBatch,
   Level,
+  ReportFlag,
   TIME_UNIT_MS,
+  type StopBatch,
   type StopReport,
 } from '../../proto/frames.js';
 
+/** A StopBatch message on the wire as given, right or wrong, to test the decoder's checks. */
+function encodeRawStopBatch(batch: StopBatch): Uint8Array {
+  const type = messageType('StopBatch');
+  return type.encode(type.fromObject(batch)).finish();
+}
+
 const T0 = Date.UTC(2026, 10, 23, 6, 0, 0);
 
-const reportsArb = fc
-  .array(
-    fc.record({
-      gap: fc.integer({ min: 0, max: 3 }),
-      dt: fc.integer({ min: 0, max: 900_000 }),
-      stopJump: fc.boolean(),
-      stop: fc.integer({ min: 1, max: 60 }),
-      newTrip: fc.boolean(),
-      line: fc.integer({ min: 1, max: 16 }),
-      course: fc.integer({ min: 1, max: 99 }),
-      destination: fc.integer({ min: 1, max: 999 }),
-      boardings: fc.integer({ min: 0, max: 200 }),
-      alightings: fc.integer({ min: 0, max: 200 }),
-      load: fc.integer({ min: 0, max: 534 }),
-      flags: fc.integer({ min: 0, max: 31 }),
-    }),
-    { minLength: 1, maxLength: 40 },
-  )
-  .map((items) => {
-    const reports: StopReport[] = [];
-    let seq = 1000;
-    let t = T0;
-    let stop = 1;
-    let trip = { line: 5, course: 3, destination: 51 };
-    for (const it of items) {
-      seq += 1 + (reports.length ? it.gap : 0);
-      t += it.dt;
-      stop = it.stopJump ? it.stop : stop + 1;
-      if (it.newTrip) trip = { line: it.line, course: it.course, destination: it.destination };
-      reports.push({ seq, departure: t, stop, ...trip, boardings: it.boardings, alightings: it.alightings, load: it.load, flags: it.flags });
-    }
-    return reports;
-  });
+/** Eight departures of line 5 as the bench produces them, across a terminus (seq after a year in service). */
+const REALISTIC: StopReport[] = [
+  [0, 7, 5, 11, 29, 0],
+  [250, 8, 8, 25, 12, 0],
+  [595, 9, 9, 1, 20, 0],
+  [935, 10, 5, 12, 5, 1],
+  [1200, 2, 24, 1, 28, 0],
+  [1345, 3, 11, 8, 31, 0],
+  [1550, 4, 5, 5, 31, 0],
+  [1755, 5, 5, 12, 24, 0],
+].map(([t, stop, boardings, alightings, load, flags], i) => ({
+  seq: 120_001 + i,
+  departure: T0 + t! * 1000 + 321,
+  stop: stop!,
+  line: 5,
+  course: 3,
+  destination: i < 3 ? 52 : 51,
+  boardings: boardings!,
+  alightings: alightings!,
+  load: load!,
+  flags: flags!,
+}));
 
 describe('stop batch frames', () => {
   it('round-trip every field (departure to the 5 s unit)', () => {
     fc.assert(
-      fc.property(reportsArb, fc.integer({ min: 0, max: 3_600_000 }), (reports, delay) => {
+      fc.property(stopReportsArb, fc.integer({ min: 0, max: 3_600_000 }), (reports, delay) => {
         const sentAt = reports[reports.length - 1]!.departure + delay;
         const decoded = decodeStopBatch(encodeStopBatch(reports, sentAt), sentAt);
         assert.equal(decoded.length, reports.length);
@@ -76,6 +76,44 @@ describe('stop batch frames', () => {
     }));
     const perReport = (n: number) => encodeStopBatch(reports.slice(0, n), T0 + 3_600_000).length / n;
     assert.ok(perReport(30) < perReport(8) && perReport(8) < perReport(1));
+  });
+
+  it('reaches the size aim: at most 6 bytes per report in a batch of 8, and a live frame of at most 12', () => {
+    const bytes = encodeStopBatch(REALISTIC, T0 + 1_800_000);
+    assert.ok(bytes.length <= 48, `${bytes.length} bytes for 8 reports`);
+    assert.deepEqual(decodeStopBatch(bytes, T0 + 1_800_000).map((r) => r.load), REALISTIC.map((r) => r.load));
+  });
+
+  it('implies what a terminus implies: the flag at a new trip, stop 2 after it, an empty vehicle', () => {
+    const batch = toStopBatch(REALISTIC, T0 + 1_800_000);
+    assert.deepEqual(batch.flagsAt, [], 'TERMINUS is implied by the trip change');
+    assert.deepEqual(batch.stopAt, [], 'stop 2 follows the terminus');
+    assert.deepEqual([batch.loadFix, batch.loadFixAt], [[], []], 'a running sum with a reset at the terminus needs no correction');
+    assert.deepEqual(batch.trips, [0, 5, 3, 52, 3, 5, 3, 51]);
+    // A trip change that is no terminus (a corrected destination) says so in flags_at.
+    const corrected = REALISTIC.map((r) => ({ ...r, flags: 0, load: r.seq === 120_004 ? 12 : r.load }));
+    assert.deepEqual(toStopBatch(corrected, T0 + 1_800_000).flagsAt, [3, ReportFlag.REPORT_FLAG_TERMINUS]);
+  });
+
+  it('sends an estimator correction sparse when few reports have one, dense when many do', () => {
+    const few = REALISTIC.map((r, i) => ({ ...r, load: r.load + (i >= 5 ? 2 : 0) }));
+    assert.deepEqual(toStopBatch(few, T0 + 1_800_000).loadFixAt, [5, 2]);
+    const many = REALISTIC.map((r, i) => ({ ...r, load: r.load + (i % 2 === 0 ? 3 : 0) }));
+    const batch = toStopBatch(many, T0 + 1_800_000);
+    assert.equal(batch.loadFix.length, 8);
+    assert.deepEqual(batch.loadFixAt, []);
+    assert.deepEqual(decodeStopBatch(encodeStopBatch(many, T0 + 1_800_000), T0 + 1_800_000).map((r) => r.load), many.map((r) => r.load));
+  });
+
+  it('refuses a batch whose columns disagree, naming what is wrong', () => {
+    const wire = (b: Partial<StopBatch>) => encodeRawStopBatch({ ...toStopBatch(REALISTIC.slice(0, 2), T0), ...b });
+    assert.throws(() => decodeStopBatch(wire({ columns: [1, 2, 3, 4] }), T0), /not 3n - 1/);
+    assert.throws(() => decodeStopBatch(wire({ loadFix: [1] }), T0), /load_fix has 1 entries/);
+    assert.throws(() => decodeStopBatch(wire({ stopAt: [0, 4] }), T0), /stop_at points outside/);
+    assert.throws(() => decodeStopBatch(wire({ flagsAt: [1, 2, 1, 4] }), T0), /names report 1 twice/);
+    assert.throws(() => decodeStopBatch(wire({ trips: [1, 5, 3] }), T0), /quadruples/);
+    assert.throws(() => decodeStopBatch(wire({ columns: [] }), T0), /no reports/);
+    assert.throws(() => decodeStopBatch(wire({ loadFixAt: [0, -50] }), T0), /impossible report/);
   });
 
   it('refuses reports out of order or out of range', () => {

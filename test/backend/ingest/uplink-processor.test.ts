@@ -3,7 +3,7 @@ import { VirtualClock } from '../../../common/clock.js';
 import { parseChirpStackUplink, parseTtsUplink } from '../../../backend/ingest/network-events.js';
 import { UplinkProcessor } from '../../../backend/ingest/uplink-processor.js';
 import { receivedBeyond } from '../../../proto/ack-ranges.js';
-import { decodeDownlink, encodeStopBatch, type StopReport } from '../../../proto/frames.js';
+import { decodeDownlink, encodeHealth, encodeStopBatch, type StopReport } from '../../../proto/frames.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 const DEV = '70b3d57ed001029d';
@@ -35,22 +35,99 @@ describe('UplinkProcessor', () => {
     assert.deepEqual(got, [1]);
   });
 
-  it('acknowledges with gaps, at most as often as the policy allows', async () => {
+  it('acknowledges with gaps, at most as often as the policy allows, and the deferred ack when the interval is over', async () => {
     const clock = new VirtualClock(T0);
     const sent: Array<{ fPort: number; payload: Uint8Array }> = [];
-    const p = new UplinkProcessor(clock, { report: () => undefined }, { send: (_d, fPort, payload) => sent.push({ fPort, payload }) }, { minIntervalMs: 3_600_000, minNewReports: 1 });
+    const p = new UplinkProcessor(clock, { report: () => undefined }, { send: (_d, fPort, payload) => sent.push({ fPort, payload }) }, { ack: { minIntervalMs: 3_600_000, spreadOverDay: false } });
     p.handle(envelope([rep(1), rep(2)]));
+    p.downlinkSent(DEV);
     p.handle(envelope([rep(5), rep(6)]));
     assert.equal(sent.length, 1, 'second ack held back by the interval');
     await clock.advance(3_600_000);
-    p.handle(envelope([rep(8)]));
-    assert.equal(sent.length, 2);
+    assert.equal(sent.length, 2, 'queued when the interval was over, for the next uplink to fetch');
     const ack = decodeDownlink(sent[1]!.fPort, sent[1]!.payload);
     assert.equal(ack.kind, 'ack');
     if (ack.kind === 'ack') {
       assert.equal(ack.message.through, 2);
-      assert.deepEqual(receivedBeyond(ack.message.through, ack.message.runs), [5, 6, 8]);
+      assert.deepEqual(receivedBeyond(ack.message.through, ack.message.runs), [5, 6]);
     }
+  });
+
+  it('never queues a second ack while the network server holds the first', async () => {
+    const clock = new VirtualClock(T0);
+    let sent = 0;
+    const p = new UplinkProcessor(clock, { report: () => undefined }, { send: () => sent++ }, { ack: { minIntervalMs: 0, spreadOverDay: false, pendingTimeoutMs: 6 * 3_600_000 } });
+    p.handle(envelope([rep(1)]));
+    p.handle(envelope([rep(2)]));
+    await clock.advance(3_600_000);
+    p.handle(envelope([rep(3)]));
+    assert.equal(sent, 1);
+    p.downlinkSent(DEV);
+    assert.equal(sent, 2, 'the txack lets the next one go');
+  });
+
+  it('spends at most 8 acks and 10 downlinks a day on a device, JoinAccepts and config changes included', async () => {
+    const clock = new VirtualClock(T0);
+    const ports: number[] = [];
+    const p = new UplinkProcessor(clock, { report: () => undefined }, { send: (_d, fPort) => ports.push(fPort) }, { ack: { minIntervalMs: 0, spreadOverDay: false, joinReserve: 0 } });
+    for (let seq = 1; seq <= 30; seq++) {
+      p.handle(envelope([rep(seq)]));
+      p.downlinkSent(DEV);
+      await clock.advance(60_000);
+    }
+    assert.equal(ports.filter((f) => f === 10).length, 8);
+    p.joined(DEV);
+    assert.equal(p.sendConfig(DEV, { liveEnabled: false }), true, 'the tenth downlink of the day');
+    assert.equal(p.sendConfig(DEV, { maxBatch: 20 }), false, 'the budget is spent');
+    assert.equal(p.counters.downlinksRefused, 1);
+    await clock.advance(86_400_000);
+    p.handle(envelope([rep(31)]));
+    assert.equal(ports.filter((f) => f === 10).length, 9, 'a new day, a new budget');
+  });
+
+  it('spreads the acks left over the rest of the day', async () => {
+    const clock = new VirtualClock(Date.UTC(2026, 10, 23, 16, 0, 0));
+    let acks = 0;
+    const p = new UplinkProcessor(clock, { report: () => undefined }, { send: () => acks++ }, { ack: { minIntervalMs: 60_000 } });
+    for (let seq = 1; seq <= 48; seq++) {
+      p.handle(envelope([rep(seq)]));
+      p.downlinkSent(DEV);
+      await clock.advance(5 * 60_000);
+    }
+    // 16:00 to midnight leaves 8 h for 8 acks: about one an hour until 20:00, not one every uplink.
+    assert.ok(acks >= 4 && acks <= 5, `${acks} acks`);
+  });
+
+  it('keeps one downlink of the day for a JoinAccept', async () => {
+    const clock = new VirtualClock(T0);
+    let acks = 0;
+    const p = new UplinkProcessor(clock, { report: () => undefined }, { send: () => acks++ }, { ack: { minIntervalMs: 0, spreadOverDay: false } });
+    for (let seq = 1; seq <= 5; seq++) {
+      p.handle(envelope([rep(seq)]));
+      p.downlinkSent(DEV);
+    }
+    for (let j = 0; j < 4; j++) p.joined(DEV);
+    p.handle(envelope([rep(6)]));
+    assert.equal(acks, 5, 'nine downlinks today: the tenth is kept for a JoinAccept, not spent on an ack');
+  });
+
+  it('answers a resend or a health frame that shows an ack was lost or reports are missing', () => {
+    const clock = new VirtualClock(T0);
+    const acks: Array<{ through: number; runs: number[] }> = [];
+    const p = new UplinkProcessor(clock, { report: () => undefined }, {
+      send: (_d, fPort, payload) => {
+        const d = decodeDownlink(fPort, payload);
+        if (d.kind === 'ack') acks.push(d.message);
+      },
+    }, { ack: { minIntervalMs: 0, spreadOverDay: false } });
+    p.handle(envelope([rep(1), rep(2)]));
+    p.downlinkSent(DEV);
+    p.handle(envelope([rep(1), rep(2)]));
+    assert.equal(acks.length, 2, 'a duplicate means our ack did not arrive: ack again');
+    p.downlinkSent(DEV);
+    const health = encodeHealth({ uptimeMin: 60, outboxDepth: 4, oldestPendingSeq: 3, sensorFaults: 0, airtimeTodayMs: 900, modelVersion: 0, softwareVersion: 100, restarts: 1, outboxDropped: 0, liveSkipped: 0, newestSeq: 6 });
+    p.handle({ devEui: DEV, fPort: 3, fCnt: 9, payload: health, receivedAt: T0 });
+    assert.deepEqual(acks[2], { through: 2, runs: [4] }, 'reports 3..6 the gateway has were never heard');
   });
 });
 

@@ -10,7 +10,7 @@ describe('AirtimeBudget', () => {
     const b = budget();
     const t = DAY + 3_600_000;
     assert.equal(b.earliest(100, t, 'report'), t);
-    b.record(100, t);
+    b.charge(100, t);
     assert.equal(b.earliest(100, t + 50, 'report'), t + 100 + 9900);
   });
 
@@ -21,7 +21,7 @@ describe('AirtimeBudget', () => {
     for (let i = 0; i < 1000; i++) {
       const at = b.earliest(60, t, 'report');
       if (at >= 2 * DAY) break;
-      b.record(60, at);
+      b.charge(60, at);
       used += 60;
       t = at;
     }
@@ -37,7 +37,7 @@ describe('AirtimeBudget', () => {
     for (let i = 0; i < 1000; i++) {
       const at = b.earliest(50, t, 'live');
       if (at >= 2 * DAY) break;
-      b.record(50, at);
+      b.charge(50, at);
       live += 50;
       t = at;
     }

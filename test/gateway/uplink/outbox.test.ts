@@ -41,13 +41,50 @@ describe('Outbox', () => {
     o.close();
   });
 
-  it('drops the oldest beyond its bound and counts them', () => {
+  it('beyond its bound gives up reports already sent first, then the oldest, and counts them', () => {
     const o = new Outbox({ path: ':memory:', maxReports: 3 });
-    for (let i = 1; i <= 5; i++) o.append(report(i));
-    assert.equal(o.size, 3);
+    for (let i = 1; i <= 3; i++) o.append(report(i));
+    o.markSent([2], 10_000);
+    o.append(report(4));
+    assert.deepEqual(o.due(10_000, 10).map((r) => r.seq), [1, 3, 4], 'the sent one gave way, not the oldest unsent');
+    o.append(report(5));
+    assert.deepEqual(o.due(10_000, 10).map((r) => r.seq), [3, 4, 5]);
     assert.equal(o.dropped, 2);
-    assert.deepEqual(o.unsent(10).map((r) => r.seq), [3, 4, 5]);
     o.close();
+  });
+
+  it('refuses an ack for numbers it never gave, and keeps its reports', () => {
+    const o = new Outbox({ path: ':memory:' });
+    for (let i = 1; i <= 3; i++) o.append(report(i));
+    assert.deepEqual(o.acknowledge(90), { removed: 0, refused: true });
+    assert.deepEqual(o.acknowledge(1, [3, 50]), { removed: 0, refused: true });
+    assert.equal(o.size, 3);
+    assert.deepEqual(o.acknowledge(2), { removed: 2, refused: false });
+    assert.equal(o.ackedThrough, 2);
+    o.close();
+  });
+
+  it('marks reports missing only if they were not sent again since', () => {
+    const o = new Outbox({ path: ':memory:' });
+    for (let i = 1; i <= 3; i++) o.append(report(i));
+    o.markSent([1, 2], 10_000);
+    o.markSent([2], 50_000);
+    assert.equal(o.markMissing([1, 2, 3], 20_000), 1, 'only 1: 2 went out again after the ack was built, 3 never went');
+    assert.deepEqual(o.due(5_000, 10).map((r) => r.seq), [1, 3]);
+    o.close();
+  });
+
+  it('counts restarts and keeps the airtime budget across a reopen', () => {
+    const path = join(dir, 'outbox.db');
+    const a = new Outbox({ path });
+    assert.equal(a.restarts, 1);
+    assert.equal(a.loadBudget(), undefined);
+    a.saveBudget({ day: 86_400_000, usedMs: 12_345.5, bandFreeAt: 90_000_000, tokens: 2_000.25, lastRefill: 89_000_000 });
+    a.close();
+    const b = new Outbox({ path });
+    assert.equal(b.restarts, 2);
+    assert.deepEqual(b.loadBudget(), { day: 86_400_000, usedMs: 12_345.5, bandFreeAt: 90_000_000, tokens: 2_000.25, lastRefill: 89_000_000 });
+    b.close();
   });
 
   it('refuses a negative count instead of storing it', () => {
