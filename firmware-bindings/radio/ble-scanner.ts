@@ -5,7 +5,7 @@
  * noble's types do not leave this file; noble is imported only when a scan starts, so machines
  * without Bluetooth (the bench, CI) never load it.
  */
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import { moduleLogger } from '../../common/log.js';
 
 const log = moduleLogger('radio.ble');
