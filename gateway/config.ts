@@ -66,7 +66,13 @@ export const GatewayConfigSchema = z
 
 export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema>>;
 
-export const GatewaySecretsSchema = z.object({ appKey: hex(16) }).strict();
+export const GatewaySecretsSchema = z
+  .object({
+    appKey: hex(16),
+    /** Secret seed of the anonymised public level (32 bytes); a fresh one each start when absent. */
+    levelSeed: hex(32).optional(),
+  })
+  .strict();
 export type GatewaySecrets = Readonly<z.infer<typeof GatewaySecretsSchema>>;
 
 function readStructured(path: string, what: string): unknown {

@@ -13,7 +13,8 @@ import { decodeDownlink, ReportFlag, SensorFault, type ConfigChange, type Health
 import { StopEventAssembler } from './counting/stop-event-assembler.js';
 import type { StopEvent } from './counting/stop-event.js';
 import type { LoadEstimate, LoadEstimator } from './estimation/estimator.js';
-import { levelFor, occupancyTenths, type LevelThresholds } from './estimation/levels.js';
+import type { LevelThresholds } from './estimation/levels.js';
+import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
 import type { EventSink, SensorName, SourceEvent } from './sources/events.js';
 import { AirtimeBudget } from './uplink/airtime-budget.js';
 import type { Outbox } from './uplink/outbox.js';
@@ -43,6 +44,8 @@ export interface GatewayDeps {
   modem: LoraModem;
   outbox: Outbox;
   estimator: LoadEstimator;
+  /** The anonymising rule for the level passengers see; one with a fresh random seed if absent. */
+  publicLevel?: PublicLevelPolicy;
 }
 
 /** What the gateway decided at one departure, for observers (the simulator's scoring, logs). */
@@ -76,11 +79,14 @@ export class Gateway implements EventSink {
   private halted = false;
   readonly counters = { downlinks: 0, badDownlinks: 0, acks: 0, refusedAcks: 0, missingReported: 0, configChanges: 0, refusedConfig: 0 };
 
+  private readonly publicLevel: PublicLevelPolicy;
+
   constructor(
     private readonly deps: GatewayDeps,
     private readonly settings: GatewaySettings,
   ) {
     this.startedAt = deps.clock.now();
+    this.publicLevel = deps.publicLevel ?? new PublicLevelPolicy({ thresholds: settings.levels, capacity: settings.capacity, ...DEFAULT_SPREAD });
     this.liveEnabled = settings.liveEnabled;
     this.assembler = new StopEventAssembler(deps.clock, { departureGraceMs: settings.departureGraceMs });
     this.budget = new AirtimeBudget({
@@ -183,8 +189,7 @@ export class Gateway implements EventSink {
         {
           seq: report.seq,
           stop: event.stop,
-          level: levelFor(estimate.load, this.settings.levels),
-          occupancyTenths: occupancyTenths(estimate.load, this.settings.capacity),
+          ...this.publicLevel.publish(estimate.load, event.departure),
           line: event.trip.line,
         },
         event.departure,

@@ -13,6 +13,7 @@ import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
 import type { GatewayConfig, GatewaySecrets } from './config.js';
 import { RunningSumEstimator } from './estimation/estimator.js';
 import { Gateway } from './gateway.js';
+import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
 import { Outbox } from './uplink/outbox.js';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './uplink/uplink-scheduler.js';
 
@@ -46,7 +47,16 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
   });
   const outbox = new Outbox({ path: config.uplink.outboxPath, maxReports: config.uplink.outboxMaxReports });
   const gateway = new Gateway(
-    { clock, modem, outbox, estimator: new RunningSumEstimator({ seats: config.vehicle.seats, capacity: config.vehicle.capacity }) },
+    {
+      clock,
+      modem,
+      outbox,
+      estimator: new RunningSumEstimator({ seats: config.vehicle.seats, capacity: config.vehicle.capacity }),
+      publicLevel: new PublicLevelPolicy(
+        { thresholds: config.vehicle.levels, capacity: config.vehicle.capacity, ...DEFAULT_SPREAD },
+        secrets.levelSeed ? Buffer.from(secrets.levelSeed, 'hex') : undefined,
+      ),
+    },
     {
       vehicleId: config.vehicle.id,
       capacity: config.vehicle.capacity,

@@ -56,7 +56,12 @@ export function writeVehicleFiles(dir: string, config: GatewayConfig, appKey: st
   }
   const header = `# Tram occupancy gateway, vehicle ${config.vehicle.id} (${config.vehicle.type}). Written by \`occupancy provision new\`.\n`;
   writeFileSync(configPath, header + stringify(config));
-  writeFileSync(secretsPath, `# The LoRaWAN AppKey of vehicle ${config.vehicle.id}. Keep this file mode 600, owned by the service user.\nappKey: ${appKey}\n`, { mode: 0o600 });
+  const levelSeed = randomBytes(32).toString('hex');
+  writeFileSync(
+    secretsPath,
+    `# Secrets of vehicle ${config.vehicle.id}: the LoRaWAN AppKey and the seed of the anonymised public level.\n# Keep this file mode 600, owned by the service user.\nappKey: ${appKey}\nlevelSeed: ${levelSeed}\n`,
+    { mode: 0o600 },
+  );
   chmodSync(secretsPath, 0o600);
   return { configPath, secretsPath };
 }

@@ -7,11 +7,13 @@
  * sensors see is lost to the world (nobody counts), but the vehicle bus repeats its telegrams, so
  * the trip context is there again after a restart.
  */
+import { createHash } from 'node:crypto';
 import type { VirtualClock } from '../../common/clock.js';
 import { createDuplexPair } from '../../common/duplex-pair.js';
 import type { Rng } from '../../common/random.js';
 import { Rui3Modem } from '../../firmware-bindings/lora/rui3.js';
 import { RunningSumEstimator } from '../../gateway/estimation/estimator.js';
+import { DEFAULT_SPREAD, PublicLevelPolicy } from '../../gateway/privacy/public-level.js';
 import { Gateway, type DepartureRecord } from '../../gateway/gateway.js';
 import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
 import { Outbox } from '../../gateway/uplink/outbox.js';
@@ -54,7 +56,12 @@ export class VehicleRig implements EventSink {
     readonly devEui: string,
     private readonly appKey: string,
     private readonly rng: Rng,
-  ) {}
+  ) {
+    // Stands in for the secret seed in the vehicle's secrets file: fixed per vehicle, so runs repeat.
+    this.levelSeed = createHash('sha256').update(`bench level seed ${devEui}`).digest();
+  }
+
+  private readonly levelSeed: Buffer;
 
   get powered(): boolean {
     return this.gateway !== undefined;
@@ -81,7 +88,14 @@ export class VehicleRig implements EventSink {
     this.outbox = new Outbox({ path: this.s.outboxPath });
     const type = this.block.vehicleType;
     const gateway = new Gateway(
-      { clock, modem, outbox: this.outbox, estimator: new RunningSumEstimator({ seats: type.seats, capacity: type.capacity }) },
+      {
+        clock,
+        modem,
+        outbox: this.outbox,
+        estimator: new RunningSumEstimator({ seats: type.seats, capacity: type.capacity }),
+        // The device's secret level seed: fixed per vehicle, as it would be in its secrets file.
+        publicLevel: new PublicLevelPolicy({ thresholds: type.levels, capacity: type.capacity, ...DEFAULT_SPREAD }, this.levelSeed),
+      },
       {
         vehicleId: this.block.vehicleId,
         capacity: type.capacity,
