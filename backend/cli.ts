@@ -11,6 +11,9 @@ import { configureLogging, moduleLogger } from '../common/log.js';
 import { MqttIngest, type NetworkServerKind } from './ingest/mqtt-ingest.js';
 import { UplinkProcessor } from './ingest/uplink-processor.js';
 import { SqliteReportStore } from './store/report-store.js';
+import { startPublicServer } from './publish/http-server.js';
+import { OccupancyBoard } from './publish/occupancy-board.js';
+import { FleetInventory } from '../provisioning/inventory.js';
 
 const log = moduleLogger('backend');
 
@@ -21,6 +24,9 @@ interface BackendOptions {
   share?: string;
   store: string;
   username?: string;
+  http?: number;
+  httpHost: string;
+  fleet?: string;
 }
 
 export function registerBackendCommands(program: Command): void {
@@ -33,6 +39,9 @@ export function registerBackendCommands(program: Command): void {
     .option('--share <group>', 'MQTT shared subscription group, to share uplinks among instances')
     .option('--store <file>', 'SQLite file of received reports', 'reports.db')
     .option('--username <name>', 'MQTT user name (password from MQTT_PASSWORD)')
+    .option('--http <port>', 'serve GTFS-RT, open-data JSON and a live board on this port', (v) => Number(v))
+    .option('--http-host <address>', 'address to serve on', '127.0.0.1')
+    .option('--fleet <inventory>', 'fleet inventory (occupancy provision) to publish fleet numbers instead of DevEUIs')
     .action(async (opts: BackendOptions) => {
       configureLogging({ level: (process.env['LOG_LEVEL'] as 'info' | undefined) ?? 'info' });
       if (opts.server !== 'chirpstack' && opts.server !== 'tts') throw new ConfigError('--server', `expected chirpstack or tts, got ${opts.server}`);
@@ -46,7 +55,16 @@ export function registerBackendCommands(program: Command): void {
         ...(opts.application ? { application: opts.application } : {}),
         ...(opts.share ? { shareGroup: opts.share } : {}),
       });
-      const processor = new UplinkProcessor(clock, { report: () => undefined }, ingest, { store });
+      const fleet = new Map<string, string>();
+      if (opts.fleet) {
+        const inventory = new FleetInventory(opts.fleet);
+        for (const v of inventory.list()) fleet.set(v.devEui, v.vehicleId);
+        inventory.close();
+      }
+      const board = new OccupancyBoard((devEui) => fleet.get(devEui) ?? devEui);
+      const processor = new UplinkProcessor(clock, { report: () => undefined, live: (devEui, live, at) => board.live(devEui, live, at) }, ingest, { store });
+      const server = opts.http !== undefined ? await startPublicServer(board, clock, opts.http, opts.httpHost) : undefined;
+      if (server) log.info({ port: opts.http }, 'serving GTFS-RT and open data');
       ingest.attach(processor);
       await ingest.start();
       const stats = setInterval(() => log.info({ ...processor.counters, ...ingest.counters }, 'backend counters'), 600_000);
@@ -54,6 +72,7 @@ export function registerBackendCommands(program: Command): void {
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
       });
       clearInterval(stats);
+      server?.close();
       processor.close();
       await client.endAsync();
       store.close();

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { VirtualClock } from '../../../common/clock.js';
+import { GtfsOccupancyStatus } from '../../../gateway/estimation/levels.js';
+import { decodeFeed, occupancyStatus } from '../../../backend/publish/gtfs-rt.js';
+import { startPublicServer } from '../../../backend/publish/http-server.js';
+import { OccupancyBoard } from '../../../backend/publish/occupancy-board.js';
+import { Level } from '../../../proto/frames.js';
+
+const T0 = Date.UTC(2026, 10, 23, 7, 0, 0);
+
+describe('publishing occupancy', () => {
+  it('maps Halle levels and percentages to GTFS-RT statuses', () => {
+    assert.equal(occupancyStatus(Level.LEVEL_LOW, 0), GtfsOccupancyStatus.EMPTY);
+    assert.equal(occupancyStatus(Level.LEVEL_LOW, 2), GtfsOccupancyStatus.MANY_SEATS_AVAILABLE);
+    assert.equal(occupancyStatus(Level.LEVEL_MEDIUM, 4), GtfsOccupancyStatus.FEW_SEATS_AVAILABLE);
+    assert.equal(occupancyStatus(Level.LEVEL_HIGH, 7), GtfsOccupancyStatus.STANDING_ROOM_ONLY);
+    assert.equal(occupancyStatus(Level.LEVEL_HIGH, 9), GtfsOccupancyStatus.CRUSHED_STANDING_ROOM_ONLY);
+    assert.equal(occupancyStatus(Level.LEVEL_HIGH, 11), GtfsOccupancyStatus.FULL);
+    assert.equal(occupancyStatus(Level.LEVEL_UNKNOWN, 3), GtfsOccupancyStatus.NO_DATA_AVAILABLE);
+  });
+
+  describe('over HTTP', () => {
+    let server: Server;
+    let base: string;
+    const clock = new VirtualClock(T0);
+    const board = new OccupancyBoard((dev) => (dev === '70b3d57ed0010295' ? '661' : dev));
+
+    before(async () => {
+      board.live('70b3d57ed0010295', { seq: 10, stop: 4, level: Level.LEVEL_MEDIUM, occupancyTenths: 4, line: 5 }, T0 - 60_000);
+      board.live('70b3d57ed0010296', { seq: 3, stop: 9, level: Level.LEVEL_HIGH, occupancyTenths: 9, line: 2 }, T0 - 30 * 60_000);
+      server = await startPublicServer(board, clock, 0);
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    after(() => server.close());
+
+    it('serves a GTFS-RT feed of current vehicles only (stale levels left out)', async () => {
+      const res = await fetch(`${base}/gtfs-rt/vehicle-positions.pb`);
+      assert.equal(res.headers.get('content-type'), 'application/x-protobuf');
+      const feed = decodeFeed(new Uint8Array(await res.arrayBuffer()));
+      assert.equal(feed.entity.length, 1);
+      const v = feed.entity[0]!.vehicle;
+      assert.equal(v.vehicle.id, '661');
+      assert.equal(v.trip.routeId, '5');
+      assert.equal(v.occupancyStatus, GtfsOccupancyStatus.FEW_SEATS_AVAILABLE);
+      assert.equal(v.occupancyPercentage, 40);
+    });
+
+    it('publishes open data and a board with levels, never counts', async () => {
+      const json = (await (await fetch(`${base}/api/occupancy.json`)).json()) as { vehicles: Array<Record<string, unknown>> };
+      assert.deepEqual(Object.keys(json.vehicles[0]!).sort(), ['gtfsOccupancyStatus', 'level', 'line', 'occupancyPercentage', 'stop', 'updatedAt', 'vehicle']);
+      assert.equal(json.vehicles[0]!['level'], 'mittel');
+      const html = await (await fetch(`${base}/`)).text();
+      assert.match(html, /mittel/);
+      assert.equal((await fetch(`${base}/nope`)).status, 404);
+    });
+  });
+});
