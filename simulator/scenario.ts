@@ -72,8 +72,23 @@ export const ScenarioSchema = z
         doorMissClose: z.number().min(0).max(1).default(0.08),
         doorDoubleCrowd: z.number().min(0).max(1).default(0.015),
         closeGapMs: z.number().positive().default(800),
+        /** Camera: load factor where heads start to merge, and the share missed at design capacity. */
+        cameraOnset: z.number().min(0).max(1).default(0.3),
+        cameraCrowdUndercount: z.number().min(0).max(0.9).default(0.22),
+        cameraNoiseSd: z.number().min(0).default(1),
       })
-      .default({ doorMissBase: 0.005, doorMissClose: 0.08, doorDoubleCrowd: 0.015, closeGapMs: 800 }),
+      .strict()
+      .default({ doorMissBase: 0.005, doorMissClose: 0.08, doorDoubleCrowd: 0.015, closeGapMs: 800, cameraOnset: 0.3, cameraCrowdUndercount: 0.22, cameraNoiseSd: 1 }),
+    /** Phones heard by the radio scanner (BLE/WiFi). */
+    radio: z
+      .object({
+        enabled: z.boolean().default(true),
+        carryShare: z.number().min(0).max(1).default(0.7),
+        rotationMinutes: z.number().positive().default(15),
+        bystandersPerStop: z.number().min(0).default(4),
+      })
+      .strict()
+      .default({ enabled: true, carryShare: 0.7, rotationMinutes: 15, bystandersPerStop: 4 }),
     network: z
       .object({
         uplinkLoss: z.number().min(0).max(1).default(0.02),

@@ -14,6 +14,9 @@ import type { DoorCount, StopEvent, TripContext } from './stop-event.js';
 
 const log = moduleLogger('counting.assembler');
 
+/** A camera count older than this at arrival or departure is not used. */
+const CAMERA_STALE_MS = 120_000;
+
 export interface AssemblerOptions {
   /** All doors closed this long means departure. */
   departureGraceMs: number;
@@ -43,7 +46,7 @@ export class StopEventAssembler {
   private stop = 0;
   private tripChangedSinceDeparture = false;
   private readonly activeFaults = new Map<string, SensorName>();
-  private readonly cameraZones = new Map<number, { heads: number; confidence: number }>();
+  private readonly cameraZones = new Map<number, { heads: number; confidence: number; at: number }>();
   private readonly listeners: Array<(event: StopEvent) => void> = [];
   readonly counters: AssemblerCounters = { passagesWhileClosed: 0, stopEvents: 0 };
 
@@ -77,7 +80,7 @@ export class StopEventAssembler {
       case 'trip':
         return this.tripUpdate(event);
       case 'camera':
-        this.cameraZones.set(event.zone, { heads: event.heads, confidence: event.confidence });
+        this.cameraZones.set(event.zone, { heads: event.heads, confidence: event.confidence, at: event.at });
         return;
       case 'fault': {
         const key = `${event.sensor}/${event.door ?? ''}`;
@@ -102,11 +105,14 @@ export class StopEventAssembler {
     return count;
   }
 
+  /** The camera's latest count, if every zone reported recently (a stale count is no count). */
   private camera(): { heads: number | undefined; confidence: number | undefined } {
+    const now = this.clock.now();
     if (this.cameraZones.size === 0) return { heads: undefined, confidence: undefined };
     let heads = 0;
     let confidence = 1;
     for (const z of this.cameraZones.values()) {
+      if (now - z.at > CAMERA_STALE_MS) return { heads: undefined, confidence: undefined };
       heads += z.heads;
       confidence = Math.min(confidence, z.confidence);
     }

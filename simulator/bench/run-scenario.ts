@@ -26,13 +26,8 @@ import { Air } from '../lorawan/air.js';
 import { NetworkServerEmulator } from '../lorawan/network-server.js';
 import { chirpStackJoinEvent, chirpStackTxAckEvent, chirpStackUplinkEvent, ttsDownSentMessage, ttsJoinMessage, ttsUplinkMessage } from '../lorawan/uplink-event.js';
 import type { Scenario } from '../scenario.js';
-import { CameraModel, DEFAULT_CAMERA } from '../sensors/camera-model.js';
-import { DoorCounterModel } from '../sensors/door-counter-model.js';
-import { CalibratedDemand, loadDemandCalibration } from '../demand/index.js';
-import { drawFromTable } from '../demand/draws.js';
-import { planFleet } from '../world/fleet-plan.js';
-import { loadVehicleTypes } from '../world/network-data.js';
-import { VehicleRunner, type TruthStop } from '../world/vehicle-runner.js';
+import type { TruthStop } from '../world/vehicle-runner.js';
+import { buildWorld } from '../world/world-builder.js';
 import { countErrors, p95Seconds, scoreOccupancy, type CountErrors, type OccupancyScore, type ScoredStop } from './scoring.js';
 import { JOIN_EUI, VehicleRig } from './vehicle-rig.js';
 
@@ -182,77 +177,47 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const outboxDir = scenario.powerCuts.length > 0 ? mkdtempSync(join(tmpdir(), 'bench-outbox-')) : undefined;
   const frameBytes = { live: [] as number[], batchBytes: 0, batchReports: 0 };
   // The world: vehicle blocks from lines or a replay, one gateway per tram behind a power switch.
-  const types = loadVehicleTypes();
-  const plan = await planFleet(scenario, types, { serviceDay, startMs, endMs });
-  if (plan.replaySummary) options.onInfo?.(plan.replaySummary);
-  const lastDeparture = new Map<string, number>();
-  const calibration = loadDemandCalibration();
-  const demand = new CalibratedDemand(calibration, { timeZone: tz, scale: scenario.demand.scale });
-  const splitGroups = (n: number, r: Rng): number[] => {
-    const groups: number[] = [];
-    for (let left = n; left > 0; ) {
-      const size = Math.min(left, drawFromTable(r, calibration.groups.sizeTable));
-      groups.push(size);
-      left -= size;
-    }
-    return groups;
-  };
-  const runners: VehicleRunner[] = [];
-  for (const block of plan.blocks) {
-    const vrng = rng.fork(`vehicle-${block.vehicleId}`);
-    const devEui = `70b3d57ed001${Number(block.vehicleId).toString(16).padStart(4, '0')}`;
-    const appKey = Array.from({ length: 16 }, () => vrng.int(0, 255).toString(16).padStart(2, '0')).join('');
-    ns.register({ devEui, joinEui: JOIN_EUI, appKey, name: `tram-${block.vehicleId}` });
-    const rig = new VehicleRig(
-      {
-        clock,
-        air,
-        dataRate: scenario.network.dataRate,
-        dailyAirtimeMs: scenario.gateway.dailyAirtimeMs,
-        liveEnabled: scenario.gateway.liveEnabled,
-        healthIntervalMin: scenario.gateway.healthIntervalMin,
-        dayOf,
-        outboxPath: outboxDir ? join(outboxDir, `${block.vehicleId}.db`) : ':memory:',
-        onSent: (s) => {
-          if (s.fPort === 1) frameBytes.live.push(s.bytes);
-          else if (s.fPort === 2) {
-            frameBytes.batchBytes += s.bytes;
-            frameBytes.batchReports += s.reports;
-          }
-        },
-      },
-      block,
-      devEui,
-      appKey,
-      vrng.fork('modem'),
-    );
-    rigs.set(devEui, rig);
-    runners.push(
-      new VehicleRunner(
+  const world = await buildWorld(scenario, {
+    clock,
+    rng,
+    window: { serviceDay, startMs, endMs },
+    onTruth: (t) => {
+      truthByKey.set(`${t.vehicleId}/${t.doorsClosed}`, t);
+      allTruth.push(t);
+    },
+    attach: (block, vrng) => {
+      const devEui = `70b3d57ed001${Number(block.vehicleId).toString(16).padStart(4, '0')}`;
+      const appKey = Array.from({ length: 16 }, () => vrng.int(0, 255).toString(16).padStart(2, '0')).join('');
+      ns.register({ devEui, joinEui: JOIN_EUI, appKey, name: `tram-${block.vehicleId}` });
+      const rig = new VehicleRig(
         {
           clock,
-          rng: vrng.fork('world'),
-          sink: rig,
-          demand,
-          splitGroups,
-          doors: new DoorCounterModel(
-            { missBase: scenario.sensors.doorMissBase, missClose: scenario.sensors.doorMissClose, doubleCrowd: scenario.sensors.doorDoubleCrowd, closeGapMs: scenario.sensors.closeGapMs },
-            vrng.fork('doors'),
-          ),
-          camera: new CameraModel(DEFAULT_CAMERA, vrng.fork('camera')),
-          lastDeparture,
-          faults: scenario.faults
-            .filter((f) => !f.vehicles || f.vehicles.includes(block.vehicleId))
-            .map((f) => ({ sensor: f.sensor, ...(f.door !== undefined ? { door: f.door } : {}), from: at(f.from), to: at(f.to) })),
-          onTruth: (t) => {
-            truthByKey.set(`${t.vehicleId}/${t.doorsClosed}`, t);
-            allTruth.push(t);
+          air,
+          dataRate: scenario.network.dataRate,
+          dailyAirtimeMs: scenario.gateway.dailyAirtimeMs,
+          liveEnabled: scenario.gateway.liveEnabled,
+          healthIntervalMin: scenario.gateway.healthIntervalMin,
+          dayOf,
+          outboxPath: outboxDir ? join(outboxDir, `${block.vehicleId}.db`) : ':memory:',
+          onSent: (s) => {
+            if (s.fPort === 1) frameBytes.live.push(s.bytes);
+            else if (s.fPort === 2) {
+              frameBytes.batchBytes += s.bytes;
+              frameBytes.batchReports += s.reports;
+            }
           },
         },
         block,
-      ),
-    );
-  }
+        devEui,
+        appKey,
+        vrng.fork('modem'),
+      );
+      rigs.set(devEui, rig);
+      return { sink: rig };
+    },
+  });
+  if (world.replaySummary) options.onInfo?.(world.replaySummary);
+  const runners = world.runners;
 
   for (const rig of rigs.values()) rig.powerOn();
   let cuts = 0;

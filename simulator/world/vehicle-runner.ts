@@ -10,6 +10,7 @@ import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
 import type { CameraModel } from '../sensors/camera-model.js';
 import type { DoorCounterModel, TruePassage } from '../sensors/door-counter-model.js';
 import type { DemandModel, StopVisitContext } from '../demand/index.js';
+import type { RawSighting, PhoneCrowd } from './phones.js';
 import type { PlannedStop, PlannedTrip, VehicleBlock } from './service-plan.js';
 
 export interface TruthStop {
@@ -48,6 +49,9 @@ export interface RunnerDeps {
   faults?: readonly FaultWindow[];
   /** Splits a counted number of boardings into groups (replay), as the calibration says groups come. */
   splitGroups?: (boardings: number, rng: Rng) => number[];
+  /** Phones on board and around stops, and where the radio scanner's raw sightings go. */
+  phones?: PhoneCrowd;
+  radio?: (sighting: RawSighting) => void;
 }
 
 /** A sensor fault that comes and goes: a blocked beam pair, the camera offline, the board unplugged. */
@@ -154,6 +158,7 @@ export class VehicleRunner {
       passages.push({ at: Math.round(cursor[door]!), door: door + 1, direction: 'out' });
     }
     this.onBoard -= alighting;
+    this.deps.phones?.alight(alighting);
 
     // At a terminus the driver sets the next trip on the vehicle bus once the saloon is empty.
     let boardTrip = trip;
@@ -181,6 +186,7 @@ export class VehicleRunner {
       boarded += size;
     }
     this.onBoard += boarded;
+    this.deps.phones?.board(boarded, t0);
 
     const minDwell = (stop.hub ? 35 : 12) * 1000;
     const mustWaitUntil = terminus || (tripIndex === 0 && k === 0) ? boardTrip.departure - 3000 : 0;
@@ -213,7 +219,18 @@ export class VehicleRunner {
     const nextK = terminus ? 1 : k + 1;
     const nextTrip = this.block.trips[nextTripIndex]!;
     const run = nextTrip.stops[nextK]!.runMs * Math.max(0.6, rng.normal(1, 0.08));
+    this.hearPhones(doorsClosed - 1000, true);
+    this.hearPhones(departAt + run / 2, false);
     this.at(departAt + run, () => this.serve(nextTripIndex, nextK));
+  }
+
+  /** One window of the radio scanner: the phones heard then go to the radio source at that time. */
+  private hearPhones(at: number, atStop: boolean): void {
+    const { phones, radio } = this.deps;
+    if (!phones || !radio) return;
+    this.at(at, () => {
+      for (const s of phones.hear(at, atStop)) radio(s);
+    });
   }
 
   /** Counted passengers when replaying, simulated demand otherwise. */
