@@ -40,7 +40,7 @@ export const ScenarioSchema = z
     start: hhmm,
     end: hhmm,
     /** Virtual time after `end` for backlogs to drain before delivery is scored. */
-    drainMinutes: z.number().min(0).max(24 * 60).default(240),
+    drainMinutes: z.number().min(0).max(24 * 60).default(720),
     lines: z
       .array(
         z.object({
