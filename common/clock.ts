@@ -15,6 +15,11 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void;
   /** Resolves after `ms`; rejects with the signal's reason if aborted first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Work that completes outside the event loop's own queues (a native thread pool, e.g. model
+   * inference). A virtual clock waits for it before moving time on, so runs stay deterministic.
+   */
+  track?(work: Promise<unknown>): void;
 }
 
 function abortReason(signal: AbortSignal): Error {
@@ -85,6 +90,7 @@ export class VirtualClock implements Clock {
   private order = 0;
   private readonly heap: VirtualTimer[] = [];
   private readonly live = new Set<number>();
+  private readonly tracked = new Set<Promise<unknown>>();
   /** How many timers have fired: a figure for benchmarks. */
   firedTimers = 0;
 
@@ -122,9 +128,21 @@ export class VirtualClock implements Clock {
     return this.live.size;
   }
 
-  /** Let microtasks, nextTicks and immediates run: stream callbacks and awaited promises. */
+  track(work: Promise<unknown>): void {
+    const done: Promise<void> = work.then(
+      () => void this.tracked.delete(done),
+      () => void this.tracked.delete(done),
+    );
+    this.tracked.add(done);
+  }
+
+  /** Let microtasks, nextTicks and immediates run (stream callbacks, awaited promises), and tracked work finish. */
   async settle(rounds = 2): Promise<void> {
     for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
+    while (this.tracked.size > 0) {
+      await Promise.all([...this.tracked]);
+      for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
+    }
   }
 
   /** Fire every timer due at or before `t`, in order, then set the time to `t`. */

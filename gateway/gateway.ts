@@ -80,6 +80,7 @@ export class Gateway implements EventSink {
   readonly counters = { downlinks: 0, badDownlinks: 0, acks: 0, refusedAcks: 0, missingReported: 0, configChanges: 0, refusedConfig: 0 };
 
   private readonly publicLevel: PublicLevelPolicy;
+  private processing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: GatewayDeps,
@@ -111,6 +112,7 @@ export class Gateway implements EventSink {
 
   handle(event: SourceEvent): void {
     if (this.halted) return;
+    this.deps.estimator.observe?.(event);
     if (event.type === 'fault') {
       const key = `${event.sensor}/${event.door ?? ''}`;
       if (event.active) this.activeFaults.set(key, event.sensor);
@@ -163,9 +165,21 @@ export class Gateway implements EventSink {
     };
   }
 
+  /**
+   * Estimation may be asynchronous (a model in a native runtime): stop events are processed one
+   * after the other, in order, each report in the outbox before the next stop is estimated.
+   */
   private onStopEvent(event: StopEvent): void {
     if (this.halted) return;
-    const estimate = this.deps.estimator.next(event);
+    const work = this.processing.then(async () => {
+      const estimate = await this.deps.estimator.next(event);
+      if (!this.halted) this.record(event, estimate);
+    });
+    this.processing = work.catch((error: unknown) => log.error({ error: (error as Error).message }, 'a stop event could not be processed'));
+    this.deps.clock.track?.(this.processing);
+  }
+
+  private record(event: StopEvent, estimate: LoadEstimate): void {
     let flags = 0;
     if (event.terminus) flags |= ReportFlag.REPORT_FLAG_TERMINUS;
     if (event.faults.some((f) => f === 'beam' || f === 'door-board' || f === 'door-contact')) flags |= ReportFlag.REPORT_FLAG_DOOR_FAULT;

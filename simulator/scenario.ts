@@ -165,3 +165,13 @@ function applyOverride(raw: unknown, override: string): void {
 export function scenarioRelative(scenario: Scenario, path: string): string {
   return isAbsolute(path) ? path : resolve(scenario.dir, path);
 }
+
+/** A scenario built in code (e.g. the estimator's training plan); `dir` anchors relative paths. */
+export function scenarioFromObject(raw: unknown, dir: string = SCENARIO_DIR): Scenario {
+  const parsed = ScenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`scenario: ${issue.path.join('.')}`, issue.message);
+  }
+  return { ...parsed.data, path: `${dir}/(generated ${parsed.data.name})`, dir };
+}

@@ -3,6 +3,7 @@
  * uncertainty. The running sum is the baseline and the fallback of every other estimator.
  */
 import type { StopEvent } from '../counting/stop-event.js';
+import type { SourceEvent } from '../sources/events.js';
 
 export interface LoadEstimate {
   load: number;
@@ -16,7 +17,9 @@ export interface LoadEstimate {
 export interface LoadEstimator {
   readonly name: string;
   /** Called once per stop event, in order; estimators keep their own trip state. */
-  next(stop: StopEvent): LoadEstimate;
+  next(stop: StopEvent): LoadEstimate | Promise<LoadEstimate>;
+  /** Sees every source event (e.g. radio sightings for a feature); optional. */
+  observe?(event: SourceEvent): void;
 }
 
 export interface VehicleCapacity {

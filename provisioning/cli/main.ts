@@ -9,6 +9,7 @@ import { registerBackendCommands } from '../../backend/cli.js';
 import { registerGatewayCommands } from '../../gateway/cli.js';
 import { registerSimulateCommands } from '../../simulator/cli.js';
 import { registerProvisionCommands } from './provision-commands.js';
+import { registerModelCommands } from '../../models/cli.js';
 
 const program = new Command('occupancy')
   .description('HAVAG tram occupancy: gateway, simulator, provisioning and backend tools')
@@ -18,6 +19,7 @@ registerSimulateCommands(program);
 registerGatewayCommands(program);
 registerProvisionCommands(program);
 registerBackendCommands(program);
+registerModelCommands(program);
 
 try {
   await program.parseAsync(process.argv);

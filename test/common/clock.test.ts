@@ -59,3 +59,17 @@ describe('VirtualClock', () => {
     await assert.rejects(p, /stop/);
   });
 });
+
+describe('VirtualClock.track', () => {
+  it('waits for tracked work before firing the next timer', async () => {
+    const clock = new VirtualClock(0);
+    const order: string[] = [];
+    clock.setTimeout(() => {
+      // Work that resolves outside the event loop's queues, e.g. a native thread pool.
+      clock.track(new Promise<void>((resolve) => setTimeout(() => (order.push('work done'), resolve()), 20)));
+    }, 10);
+    clock.setTimeout(() => order.push('next timer'), 11);
+    await clock.advance(100);
+    assert.deepEqual(order, ['work done', 'next timer']);
+  });
+});

@@ -1,0 +1,58 @@
+/** `occupancy model train | evaluate`: the on-device load estimator's training and scoring. */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { configureLogging } from '../common/log.js';
+import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
+import { loadScenario } from '../simulator/scenario.js';
+import { evaluateScenario, type Metrics } from './evaluate.js';
+import { DEFAULT_PLAN } from './training/plan.js';
+import { trainLoadModel } from './training/train-load-model.js';
+
+export const SHIPPED_MODEL = fileURLToPath(new URL('./load-estimator.onnx', import.meta.url));
+
+function line(name: string, m: Metrics): string {
+  return `  ${name.padEnd(12)} MAE ${m.mae.toFixed(2).padStart(6)} (${(m.maeShareOfCapacity * 100).toFixed(2)} % of capacity)  bias ${(m.bias * 100).toFixed(2).padStart(6)} %  levels ${(m.levelAccuracy * 100).toFixed(1)} %`;
+}
+
+export function registerModelCommands(program: Command): void {
+  const model = program.command('model').description('the on-device load estimator (ONNX): train and evaluate');
+
+  model
+    .command('train')
+    .description('train the load estimator on simulated days and Geneva replays, export ONNX (takes a few minutes)')
+    .option('--out <file>', 'where to write the model', SHIPPED_MODEL)
+    .option('--halle-days <n>', 'simulated Halle days in the training set', (v) => Number(v), DEFAULT_PLAN.halleDays)
+    .option('--without-radio', 'train without the radio features (for comparison)')
+    .action(async (o: { out: string; halleDays: number; withoutRadio?: boolean }) => {
+      configureLogging({ level: 'warn' });
+      const result = await trainLoadModel({
+        plan: { ...DEFAULT_PLAN, halleDays: o.halleDays },
+        withRadio: !o.withoutRadio,
+        onProgress: (m) => process.stderr.write(`  ${m}\n`),
+      });
+      writeFileSync(o.out, result.bytes);
+      console.log(
+        `model written to ${o.out}: ${result.bytes.length} bytes, ${result.nodes} tree nodes, ${result.samples} training stop events from ${result.scenarios.length} days ` +
+          `(collect ${result.seconds.collect.toFixed(0)} s, train ${result.seconds.train.toFixed(0)} s), fingerprint ${result.fingerprint}`,
+      );
+    });
+
+  model
+    .command('evaluate')
+    .description('score the model and the baselines on a scenario against ground truth')
+    .requiredOption('--scenario <name|file>', 'scenario name or file (the holdout-* scenarios were never used in training)')
+    .option('--model <file>', 'ONNX model', SHIPPED_MODEL)
+    .option('--json <file>', 'write the evaluation as JSON')
+    .action(async (o: { scenario: string; model: string; json?: string }) => {
+      configureLogging({ level: 'warn' });
+      const loaded = await OnnxLoadModel.load(o.model);
+      const report = await evaluateScenario(loadScenario(o.scenario), loaded);
+      await loaded.close();
+      if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+      console.log(`${report.scenario}: ${report.stopEvents} stop events, mean design capacity ${report.capacity}`);
+      console.log(line(`model ${report.model.version}`.slice(0, 12), report.model));
+      console.log(line('running sum', report.baselines.runningSum));
+      console.log(line('camera only', report.baselines.cameraOnly));
+    });
+}

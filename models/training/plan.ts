@@ -1,0 +1,102 @@
+/**
+ * The estimator's training plan: which simulated days it learns from and which it never sees.
+ * Held out entirely: line 9, every seed from 9000, and Geneva's Thursday and Friday
+ * (2012-10-04/05); those are the `holdout-*` scenarios in simulator/scenarios/.
+ * Training days vary everything the field varies: lines and vehicle types, weekday and weekend,
+ * demand from quiet to crowded, door counters and cameras from good to poor, phones, and faults.
+ */
+import { Rng } from '../../common/random.js';
+import { SCENARIO_DIR, scenarioFromObject, type Scenario } from '../../simulator/scenario.js';
+
+export const HELD_OUT_LINES = ['halle-9'];
+export const TRAINING_LINES = ['halle-1', 'halle-2', 'halle-3', 'halle-4', 'halle-5', 'halle-7', 'halle-8', 'halle-10', 'halle-12', 'halle-16'];
+export const VEHICLE_TYPES = ['MGT6D', 'MGT-K1', 'MGT-K2', 'MGT-M', 'MGT-XL'];
+export const GENEVA_TRAINING_DAYS = ['2012-10-01', '2012-10-02', '2012-10-03', '2012-10-06', '2012-10-07'];
+export const GENEVA_HELD_OUT_DAYS = ['2012-10-04', '2012-10-05'];
+export const GENEVA_FILE = '../../../shared/data/geneva-tram-apc-2012w40.csv.gz';
+/** Training seeds are below this; held-out scenarios use seeds from it. */
+export const HELD_OUT_SEED_FROM = 9000;
+
+export interface PlanOptions {
+  halleDays: number;
+  genevaDays: readonly string[];
+  seed: number;
+}
+
+export const DEFAULT_PLAN: PlanOptions = { halleDays: 18, genevaDays: GENEVA_TRAINING_DAYS, seed: 1 };
+
+function randomFaults(rng: Rng): object[] {
+  const faults: object[] = [];
+  const count = rng.chance(0.5) ? rng.int(1, 3) : 0;
+  for (let i = 0; i < count; i++) {
+    const startH = rng.int(6, 20);
+    const startM = rng.pick([0, 15, 30, 45]);
+    const minutes = rng.pick([30, 45, 60, 90]);
+    const end = startH * 60 + startM + minutes;
+    const sensor = rng.pick(['beam', 'camera', 'door-board'] as const);
+    faults.push({
+      sensor,
+      ...(sensor === 'beam' ? { door: rng.int(1, 3) } : {}),
+      from: `${startH}:${String(startM).padStart(2, '0')}`,
+      to: `${Math.floor(end / 60)}:${String(end % 60).padStart(2, '0')}`,
+    });
+  }
+  return faults;
+}
+
+/** The training scenarios, generated deterministically from the plan's seed. */
+export function trainingScenarios(plan: PlanOptions = DEFAULT_PLAN): Scenario[] {
+  const rng = new Rng(plan.seed);
+  const out: Scenario[] = [];
+  for (let d = 0; d < plan.halleDays; d++) {
+    const lineCount = rng.int(2, 4);
+    const lines = [...TRAINING_LINES].sort(() => rng.next() - 0.5).slice(0, lineCount);
+    const day = 23 + (d % 7);
+    out.push(
+      scenarioFromObject({
+        name: `train-halle-${d + 1}`,
+        seed: 100 + d,
+        date: `2026-11-${day}`,
+        timeZone: 'Europe/Berlin',
+        start: '05:00',
+        end: '23:30',
+        lines: lines.map((l) => ({ file: `../data/lines/${l}.yaml`, vehicleType: rng.pick(VEHICLE_TYPES), maxVehicles: 8 })),
+        demand: { scale: Math.round(rng.uniform(0.25, 0.8) * 100) / 100 },
+        sensors: {
+          doorMissBase: rng.uniform(0.002, 0.012),
+          doorMissClose: rng.uniform(0.03, 0.15),
+          doorDoubleCrowd: rng.uniform(0.005, 0.03),
+          closeGapMs: rng.uniform(600, 1000),
+          cameraOnset: rng.uniform(0.2, 0.4),
+          cameraCrowdUndercount: rng.uniform(0.12, 0.32),
+          cameraNoiseSd: rng.uniform(0.5, 2),
+        },
+        radio: { enabled: true, carryShare: rng.uniform(0.5, 0.85), rotationMinutes: rng.uniform(8, 25), bystandersPerStop: rng.uniform(1, 8) },
+        faults: randomFaults(rng),
+      }),
+    );
+  }
+  plan.genevaDays.forEach((date, i) => {
+    out.push(
+      scenarioFromObject({
+        name: `train-geneva-${date}`,
+        seed: 200 + i,
+        date,
+        timeZone: 'Europe/Zurich',
+        start: '04:00',
+        end: '25:30',
+        replay: { file: GENEVA_FILE, vehicleType: 'MGT-XL', balance: 'clamp' },
+        sensors: {
+          doorMissBase: rng.uniform(0.002, 0.012),
+          doorMissClose: rng.uniform(0.03, 0.15),
+          doorDoubleCrowd: rng.uniform(0.005, 0.03),
+          cameraCrowdUndercount: rng.uniform(0.12, 0.32),
+        },
+        radio: { enabled: true, carryShare: rng.uniform(0.5, 0.85), rotationMinutes: rng.uniform(8, 25), bystandersPerStop: rng.uniform(1, 8) },
+        faults: randomFaults(rng),
+      }),
+    );
+  });
+  for (const s of out) if (s.dir !== SCENARIO_DIR) throw new Error('training scenarios resolve paths from simulator/scenarios/');
+  return out;
+}
