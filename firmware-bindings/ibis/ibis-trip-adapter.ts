@@ -75,7 +75,7 @@ export class IbisTripAdapter {
   private onTelegram(t: IbisTelegram): void {
     if (this.closed) return;
     this.armSilence();
-    if (this.faultReason) this.setFault(undefined);
+    this.setFault(undefined);
     const change = this.fieldOf(t);
     if (!change) {
       this.unmapped++;
@@ -115,7 +115,7 @@ export class IbisTripAdapter {
     this.clock.clearTimeout(this.silenceTimer);
     this.silenceTimer = this.clock.setTimeout(() => {
       this.silenceTimer = undefined;
-      if (!this.faultReason) this.setFault(IBIS_SILENCE_REASON);
+      this.setFault(IBIS_SILENCE_REASON);
     }, this.silenceMs);
   }
 
@@ -123,17 +123,21 @@ export class IbisTripAdapter {
     if (this.closed) return;
     this.clock.clearTimeout(this.silenceTimer);
     this.silenceTimer = undefined;
-    if (this.faultReason !== IBIS_GONE_REASON) {
-      if (this.faultReason) this.setFault(undefined);
-      this.setFault(IBIS_GONE_REASON);
-    }
+    this.setFault(IBIS_GONE_REASON);
   }
 
+  /** One fault at a time: a new reason ends the old one first. */
   private setFault(reason: string | undefined): void {
-    const active = reason !== undefined;
-    const ended = this.faultReason;
+    if (reason === this.faultReason) return;
+    const at = this.clock.now();
+    if (this.faultReason !== undefined) {
+      log.warn({ reason: this.faultReason }, 'vehicle bus fault ended');
+      this.sink.handle({ type: 'fault', at, sensor: 'vehicle-bus', active: false, reason: this.faultReason });
+    }
     this.faultReason = reason;
-    log.warn({ active, reason: reason ?? ended }, active ? 'vehicle bus fault' : 'vehicle bus back');
-    this.sink.handle({ type: 'fault', at: this.clock.now(), sensor: 'vehicle-bus', active, reason: reason ?? ended ?? '' });
+    if (reason !== undefined) {
+      log.warn({ reason }, 'vehicle bus fault');
+      this.sink.handle({ type: 'fault', at, sensor: 'vehicle-bus', active: true, reason });
+    }
   }
 }
