@@ -58,7 +58,8 @@ export class CameraCounter {
     const gone = (): void => this.onGone();
     stream.once('end', gone);
     stream.once('close', gone);
-    stream.once('error', gone);
+    // 'on', not 'once': a port may report several errors while it goes away.
+    stream.on('error', gone);
     this.armWatchdog();
   }
 

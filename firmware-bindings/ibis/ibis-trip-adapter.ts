@@ -50,7 +50,8 @@ export class IbisTripAdapter {
     const gone = (): void => this.onGone();
     stream.once('end', gone);
     stream.once('close', gone);
-    stream.once('error', gone);
+    // 'on', not 'once': a port may report several errors while it goes away.
+    stream.on('error', gone);
     this.armSilence();
   }
 
