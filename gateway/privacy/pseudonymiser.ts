@@ -1,66 +1,129 @@
 /**
- * The one pseudonymisation module: every source that meets an identifier of a person (camera track
- * ids, radio addresses) passes it through here the moment it is read, and only the pseudonym goes
- * on. A keyed hash (HMAC-SHA-256, truncated to 64 bits), separated by kind, with a 32-byte key
- * from the OS's CSPRNG that lives only in this object's memory: never written, never logged, never
- * returned. The key is replaced at least daily (at a local hour outside service) and at every
- * start, so pseudonyms cannot be linked across days. Staff numbers are not hashed anywhere: the
- * vehicle-bus reader drops them.
+ * The one pseudonymisation module. Identifiers of people (camera track ids, radio addresses) are
+ * replaced here, at the moment they are read, by a keyed hash: HMAC-SHA-256 under a random 32-byte
+ * key, truncated, domain-separated by the kind of identifier. The key lives only in this object's
+ * memory and is replaced by a fresh random key every day at a local hour (and on demand), so
+ * pseudonyms link sightings within one epoch and never across epochs.
+ *
+ * Must never: write, log, export or fingerprint the key (there is deliberately no accessor, no
+ * fingerprint and no serialisation); derive a new key from an old one (that would link epochs for
+ * anyone holding an old key); log a raw identifier or a pseudonym together with its raw input.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../common/clock.js';
-import { localClock } from '../../common/time.js';
+import { ConfigError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
+import { assertTimeZone, localClock, localToEpochMs, parseServiceDate } from '../../common/time.js';
 
 const log = moduleLogger('privacy.pseudonymiser');
 
+const KEY_BYTES = 32;
+
+/** Identifier kinds in use; other strings are allowed for new sources. */
+export type PseudonymKind = 'camera-track' | 'radio' | (string & {});
+
 export interface PseudonymiserOptions {
-  timeZone: string;
-  /** Local hour of the daily key rotation (3 = 03:00, outside service). */
-  rotationHour: number;
+  /** IANA zone of the rotation hour (default Europe/Berlin). */
+  timeZone?: string;
+  /** Local hour (0..23) at which the key is replaced every day (default 3). */
+  rotateAtHour?: number;
+  /** Bytes of the HMAC kept (4..32, default 8): 8 bytes make an 11-character base64url pseudonym. */
+  outputBytes?: number;
 }
 
 export class Pseudonymiser {
-  private key: Buffer = randomBytes(32);
+  // An ES private field: JSON.stringify, util.inspect and logging the object cannot reach it.
+  #key: Buffer;
+  private epochCounter = 0;
+  private nextRotationAt: number;
   private timer: TimerHandle | undefined;
-  /** Rotations since start: how many keys this process has used (not secret). */
-  epoch = 0;
+  private closed = false;
+  private readonly timeZone: string;
+  private readonly rotateAtHour: number;
+  private readonly outputBytes: number;
 
   constructor(
     private readonly clock: Clock,
-    private readonly options: PseudonymiserOptions = { timeZone: 'Europe/Berlin', rotationHour: 3 },
+    options: PseudonymiserOptions = {},
   ) {
-    this.scheduleRotation();
+    this.timeZone = options.timeZone ?? 'Europe/Berlin';
+    assertTimeZone(this.timeZone);
+    this.rotateAtHour = options.rotateAtHour ?? 3;
+    if (!Number.isInteger(this.rotateAtHour) || this.rotateAtHour < 0 || this.rotateAtHour > 23) {
+      throw new ConfigError('rotateAtHour', 'must be a whole hour from 0 to 23');
+    }
+    this.outputBytes = options.outputBytes ?? 8;
+    if (!Number.isInteger(this.outputBytes) || this.outputBytes < 4 || this.outputBytes > 32) {
+      throw new ConfigError('outputBytes', 'must be a whole number from 4 to 32');
+    }
+    this.#key = randomBytes(KEY_BYTES);
+    this.nextRotationAt = this.nextRotationAfter(this.clock.now());
+    this.schedule();
   }
 
-  /** The pseudonym of `raw` for this kind of identifier, under the current key. */
-  pseudonymise(kind: string, raw: string): string {
-    return createHmac('sha256', this.key).update(kind).update('\0').update(raw).digest().subarray(0, 8).toString('base64url');
+  /** How many times the key has been replaced since start; pseudonyms of different epochs never match. */
+  get epoch(): number {
+    return this.epochCounter;
   }
 
-  /** A new key now; the old one is overwritten and forgotten. */
-  rotate(): void {
-    this.key.fill(0);
-    this.key = randomBytes(32);
-    this.epoch++;
-    log.info({ epoch: this.epoch }, 'pseudonymisation key rotated');
+  /** When the key is next replaced (ms since the epoch). */
+  get nextRotation(): number {
+    return this.nextRotationAt;
   }
 
-  /** Stops the rotation timer (on shutdown). */
+  /**
+   * The pseudonym of `raw` in the current epoch: equal inputs of the same kind give equal
+   * pseudonyms until the next rotation. Output is base64url, without the raw input in it.
+   */
+  pseudonymise(kind: PseudonymKind, raw: string): string {
+    if (this.closed) throw new Error('pseudonymiser is closed');
+    // A missed timer (suspended machine, clock step) must not stretch an epoch past its hour.
+    if (this.clock.now() >= this.nextRotationAt) this.rotate('overdue');
+    const kindBytes = Buffer.from(kind, 'utf8');
+    if (kindBytes.length === 0 || kindBytes.length > 255) throw new RangeError('kind must be 1..255 bytes');
+    // Length-prefixed kind: no (kind, raw) pair can collide with another by moving the boundary.
+    const mac = createHmac('sha256', this.#key);
+    mac.update(Buffer.from([kindBytes.length]));
+    mac.update(kindBytes);
+    mac.update(Buffer.from(raw, 'utf8'));
+    return mac.digest().subarray(0, this.outputBytes).toString('base64url');
+  }
+
+  /** Replaces the key now (on demand, e.g. at the end of a service day); the old key is wiped. */
+  rotate(reason = 'on demand'): void {
+    if (this.closed) return;
+    this.#key.fill(0);
+    this.#key = randomBytes(KEY_BYTES);
+    this.epochCounter++;
+    this.nextRotationAt = this.nextRotationAfter(this.clock.now());
+    this.schedule();
+    log.info({ epoch: this.epochCounter, reason }, 'pseudonymisation key replaced');
+  }
+
+  /** Wipes the key and stops the daily timer; pseudonymise() throws afterwards. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.clock.clearTimeout(this.timer);
-    this.key.fill(0);
+    this.timer = undefined;
+    this.#key.fill(0);
   }
 
-  private scheduleRotation(): void {
-    const now = this.clock.now();
-    const { secondsOfDay } = localClock(now, this.options.timeZone);
-    let wait = (this.options.rotationHour * 3600 - secondsOfDay) * 1000;
-    if (wait <= 0) wait += 86_400_000;
-    // A DST change makes the day 23 or 25 h: the next rotation is computed afresh each time.
+  private schedule(): void {
+    this.clock.clearTimeout(this.timer);
     this.timer = this.clock.setTimeout(() => {
-      this.rotate();
-      this.scheduleRotation();
-    }, wait);
+      this.timer = undefined;
+      this.rotate('daily');
+    }, this.nextRotationAt - this.clock.now());
+  }
+
+  /** The first instant after `t` at which the local clock shows the rotation hour (DST-safe). */
+  private nextRotationAfter(t: number): number {
+    const today = parseServiceDate(localClock(t, this.timeZone).date)!;
+    for (let dayOffset = 0; dayOffset < 3; dayOffset++) {
+      const at = localToEpochMs(today.year, today.month, today.day + dayOffset, this.rotateAtHour * 3600, this.timeZone);
+      if (at > t) return at;
+    }
+    return t + 86_400_000;
   }
 }

@@ -42,7 +42,7 @@ export async function collectSamples(scenario: Scenario, options: CollectOptions
   const endMs = at(scenario.end);
   const clock = new VirtualClock(startMs - 15 * 60_000);
   const rng = new Rng(options.seed ?? scenario.seed);
-  const pseudonymiser = new Pseudonymiser(clock, { timeZone: tz, rotationHour: 3 });
+  const pseudonymiser = new Pseudonymiser(clock, { timeZone: tz, rotateAtHour: 3 });
   const truthByKey = new Map<string, TruthStop>();
   const samples: StopSample[] = [];
   const world = await buildWorld(scenario, {
