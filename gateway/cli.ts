@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { loadGatewayConfig, loadGatewaySecrets } from './config.js';
 import { runVehicleGateway } from './run-vehicle.js';
+import { OnnxLoadModel } from './estimation/onnx-model.js';
+import { SHIPPED_MODEL } from '../models/shipped-model.js';
 
 export function registerGatewayCommands(program: Command): void {
   program
@@ -15,6 +17,11 @@ export function registerGatewayCommands(program: Command): void {
       const secrets = loadGatewaySecrets(opts.secrets);
       if (opts.check) {
         console.log(`config ok: vehicle ${config.vehicle.id} (${config.vehicle.type}), modem ${config.modem.dialect} on ${config.modem.port}`);
+        if (config.estimation.useModel) {
+          const model = await OnnxLoadModel.load(config.estimation.modelPath ?? SHIPPED_MODEL);
+          console.log(`load model ok: version ${model.version}, features match`);
+          await model.close();
+        }
         return;
       }
       const stop = new AbortController();

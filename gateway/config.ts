@@ -50,6 +50,15 @@ export const GatewayConfigSchema = z
         ackPollMinutes: z.number().positive().default(30),
       })
       .strict(),
+    estimation: z
+      .object({
+        /** The ONNX load model; the shipped one when absent. */
+        modelPath: z.string().min(1).optional(),
+        /** Set false to run the running-sum baseline only. */
+        useModel: z.boolean().default(true),
+      })
+      .strict()
+      .default({ useModel: true }),
     counting: z.object({ departureGraceSeconds: z.number().positive().max(300).default(15) }).strict().default({ departureGraceSeconds: 15 }),
     sources: z
       .object({

@@ -11,7 +11,10 @@ import type { LoraModem } from '../firmware-bindings/lora/modem.js';
 import { RUI3_SERIAL, Rui3Modem } from '../firmware-bindings/lora/rui3.js';
 import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
 import type { GatewayConfig, GatewaySecrets } from './config.js';
-import { RunningSumEstimator } from './estimation/estimator.js';
+import { RunningSumEstimator, type LoadEstimator } from './estimation/estimator.js';
+import { OnnxEstimator } from './estimation/onnx-estimator.js';
+import { OnnxLoadModel } from './estimation/onnx-model.js';
+import { SHIPPED_MODEL } from '../models/shipped-model.js';
 import { Gateway } from './gateway.js';
 import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
 import { Outbox } from './uplink/outbox.js';
@@ -45,13 +48,14 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
     adr: config.modem.adr,
     ...(config.modem.dataRate !== undefined ? { dr: config.modem.dataRate } : {}),
   });
+  const estimator = await vehicleEstimator(config);
   const outbox = new Outbox({ path: config.uplink.outboxPath, maxReports: config.uplink.outboxMaxReports });
   const gateway = new Gateway(
     {
       clock,
       modem,
       outbox,
-      estimator: new RunningSumEstimator({ seats: config.vehicle.seats, capacity: config.vehicle.capacity }),
+      estimator,
       publicLevel: new PublicLevelPolicy(
         { thresholds: config.vehicle.levels, capacity: config.vehicle.capacity, ...DEFAULT_SPREAD },
         secrets.levelSeed ? Buffer.from(secrets.levelSeed, 'hex') : undefined,
@@ -80,4 +84,22 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
   await gateway.stop();
   outbox.close();
   port.destroy();
+}
+
+/**
+ * The model estimator, or the running sum when the model is switched off or refused (missing file,
+ * wrong feature list): counting must go on either way, and the reports say which estimator made them.
+ */
+export async function vehicleEstimator(config: GatewayConfig): Promise<LoadEstimator> {
+  const vehicle = { seats: config.vehicle.seats, capacity: config.vehicle.capacity };
+  if (!config.estimation.useModel) return new RunningSumEstimator(vehicle);
+  const path = config.estimation.modelPath ?? SHIPPED_MODEL;
+  try {
+    const model = await OnnxLoadModel.load(path);
+    log.info({ model: model.version }, 'load model loaded');
+    return new OnnxEstimator(model, { ...vehicle, levels: config.vehicle.levels, timeZone: config.timeZone });
+  } catch (error) {
+    log.error({ path, error: (error as Error).message }, 'load model refused: running sum only');
+    return new RunningSumEstimator(vehicle);
+  }
 }

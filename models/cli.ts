@@ -1,15 +1,14 @@
 /** `occupancy model train | evaluate`: the on-device load estimator's training and scoring. */
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { configureLogging } from '../common/log.js';
 import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { evaluateScenario, type Metrics } from './evaluate.js';
 import { DEFAULT_PLAN } from './training/plan.js';
+import { SHIPPED_MODEL } from './shipped-model.js';
 import { trainLoadModel } from './training/train-load-model.js';
 
-export const SHIPPED_MODEL = fileURLToPath(new URL('./load-estimator.onnx', import.meta.url));
 
 function line(name: string, m: Metrics): string {
   return `  ${name.padEnd(12)} MAE ${m.mae.toFixed(2).padStart(6)} (${(m.maeShareOfCapacity * 100).toFixed(2)} % of capacity)  bias ${(m.bias * 100).toFixed(2).padStart(6)} %  levels ${(m.levelAccuracy * 100).toFixed(1)} %`;

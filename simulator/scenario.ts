@@ -105,8 +105,10 @@ export const ScenarioSchema = z
         dailyAirtimeMs: z.number().int().positive().default(30_000),
         liveEnabled: z.boolean().default(true),
         healthIntervalMin: z.number().int().min(0).default(120),
+        /** The load estimator: the shipped ONNX model, or the running-sum baseline. */
+        estimator: z.enum(['model', 'running-sum']).default('model'),
       })
-      .default({ dailyAirtimeMs: 30_000, liveEnabled: true, healthIntervalMin: 120 }),
+      .default({ dailyAirtimeMs: 30_000, liveEnabled: true, healthIntervalMin: 120, estimator: 'model' }),
     powerCuts: z.array(PowerCutSchema).default([]),
   })
   .strict()

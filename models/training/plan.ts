@@ -11,6 +11,8 @@ import { SCENARIO_DIR, scenarioFromObject, type Scenario } from '../../simulator
 export const HELD_OUT_LINES = ['halle-9'];
 export const TRAINING_LINES = ['halle-1', 'halle-2', 'halle-3', 'halle-4', 'halle-5', 'halle-7', 'halle-8', 'halle-10', 'halle-12', 'halle-16'];
 export const VEHICLE_TYPES = ['MGT6D', 'MGT-K1', 'MGT-K2', 'MGT-M', 'MGT-XL'];
+/** Fleet numbers per type (simulator/data/vehicle-types.yaml). */
+const FLEET_SIZES: Record<string, number> = { MGT6D: 60, 'MGT-K1': 30, 'MGT-K2': 12, 'MGT-M': 39, 'MGT-XL': 17 };
 export const GENEVA_TRAINING_DAYS = ['2012-10-01', '2012-10-02', '2012-10-03', '2012-10-06', '2012-10-07'];
 export const GENEVA_HELD_OUT_DAYS = ['2012-10-04', '2012-10-05'];
 export const GENEVA_FILE = '../../../shared/data/geneva-tram-apc-2012w40.csv.gz';
@@ -52,6 +54,13 @@ export function trainingScenarios(plan: PlanOptions = DEFAULT_PLAN): Scenario[] 
     const lineCount = rng.int(2, 4);
     const lines = [...TRAINING_LINES].sort(() => rng.next() - 0.5).slice(0, lineCount);
     const day = 23 + (d % 7);
+    // Each line takes at most 8 trams of one type, within the type's fleet numbers.
+    const room = new Map(Object.entries(FLEET_SIZES));
+    const typeFor = () => {
+      const type = rng.pick(VEHICLE_TYPES.filter((t) => (room.get(t) ?? 0) >= 8));
+      room.set(type, room.get(type)! - 8);
+      return type;
+    };
     out.push(
       scenarioFromObject({
         name: `train-halle-${d + 1}`,
@@ -60,7 +69,7 @@ export function trainingScenarios(plan: PlanOptions = DEFAULT_PLAN): Scenario[] 
         timeZone: 'Europe/Berlin',
         start: '05:00',
         end: '23:30',
-        lines: lines.map((l) => ({ file: `../data/lines/${l}.yaml`, vehicleType: rng.pick(VEHICLE_TYPES), maxVehicles: 8 })),
+        lines: lines.map((l) => ({ file: `../data/lines/${l}.yaml`, vehicleType: typeFor(), maxVehicles: 8 })),
         demand: { scale: Math.round(rng.uniform(0.25, 0.8) * 100) / 100 },
         sensors: {
           doorMissBase: rng.uniform(0.002, 0.012),

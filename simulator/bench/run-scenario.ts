@@ -28,6 +28,8 @@ import { chirpStackJoinEvent, chirpStackTxAckEvent, chirpStackUplinkEvent, ttsDo
 import type { Scenario } from '../scenario.js';
 import type { TruthStop } from '../world/vehicle-runner.js';
 import { buildWorld } from '../world/world-builder.js';
+import { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
+import { SHIPPED_MODEL } from '../../models/shipped-model.js';
 import { countErrors, p95Seconds, scoreOccupancy, type CountErrors, type OccupancyScore, type ScoredStop } from './scoring.js';
 import { JOIN_EUI, VehicleRig } from './vehicle-rig.js';
 
@@ -176,6 +178,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   // A scenario with power cuts needs outboxes that outlive their gateway: files in a temp dir.
   const outboxDir = scenario.powerCuts.length > 0 ? mkdtempSync(join(tmpdir(), 'bench-outbox-')) : undefined;
   const frameBytes = { live: [] as number[], batchBytes: 0, batchReports: 0 };
+  // The load model, loaded once and shared by every gateway (inference holds no state).
+  const model = scenario.gateway.estimator === 'model' ? await loadShippedModel(options.onInfo) : undefined;
   // The world: vehicle blocks from lines or a replay, one gateway per tram behind a power switch.
   const world = await buildWorld(scenario, {
     clock,
@@ -198,6 +202,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           liveEnabled: scenario.gateway.liveEnabled,
           healthIntervalMin: scenario.gateway.healthIntervalMin,
           dayOf,
+          timeZone: tz,
+          ...(model ? { model } : {}),
           outboxPath: outboxDir ? join(outboxDir, `${block.vehicleId}.db`) : ':memory:',
           onSent: (s) => {
             if (s.fPort === 1) frameBytes.live.push(s.bytes);
@@ -213,7 +219,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         vrng.fork('modem'),
       );
       rigs.set(devEui, rig);
-      return { sink: rig };
+      return { sink: rig, radio: (sighting) => rig.radioSighting(sighting) };
     },
   });
   if (world.replaySummary) options.onInfo?.(world.replaySummary);
@@ -244,6 +250,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     await stopping;
   }
   processor.close();
+  await model?.close();
   if (outboxDir) rmSync(outboxDir, { recursive: true, force: true });
 
   const rigList = [...rigs.values()];
@@ -260,7 +267,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     seed,
     vehicles: rigs.size,
     stopEvents: generated,
-    occupancy: { ...scoreOccupancy(delivered), estimator: 'running-sum' },
+    occupancy: { ...scoreOccupancy(delivered), estimator: model ? `model ${model.version}` : 'running-sum' },
     delivery: {
       generated,
       delivered: seenByConsumer.size,
@@ -296,4 +303,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       ? { details: { truth: allTruth, scored: delivered, reports: rigList.flatMap((r) => [...r.records.values()].map((d) => ({ vehicleId: r.block.vehicleId, report: d.report }))) } }
       : {}),
   };
+}
+
+/** The shipped model, or none (the running sum then) with a note saying why. */
+async function loadShippedModel(onInfo?: (text: string) => void): Promise<OnnxLoadModel | undefined> {
+  try {
+    return await OnnxLoadModel.load(SHIPPED_MODEL);
+  } catch (error) {
+    onInfo?.(`load model not used (${(error as Error).message}); the gateways use the running sum`);
+    return undefined;
+  }
 }

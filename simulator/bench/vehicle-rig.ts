@@ -15,6 +15,11 @@ import { Rui3Modem } from '../../firmware-bindings/lora/rui3.js';
 import { RunningSumEstimator } from '../../gateway/estimation/estimator.js';
 import { DEFAULT_SPREAD, PublicLevelPolicy } from '../../gateway/privacy/public-level.js';
 import { Gateway, type DepartureRecord } from '../../gateway/gateway.js';
+import { OnnxEstimator } from '../../gateway/estimation/onnx-estimator.js';
+import type { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
+import { Pseudonymiser } from '../../gateway/privacy/pseudonymiser.js';
+import { RadioSource } from '../../gateway/sources/radio-source.js';
+import type { RawSighting } from '../world/phones.js';
 import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
 import { Outbox } from '../../gateway/uplink/outbox.js';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerStats, type SentFrame } from '../../gateway/uplink/uplink-scheduler.js';
@@ -35,6 +40,9 @@ export interface RigSettings {
   /** Outbox file; ':memory:' when the scenario has no power cuts. */
   outboxPath: string;
   onSent: (frame: SentFrame, rig: VehicleRig) => void;
+  /** The load model, loaded once for the run; the running sum when absent. */
+  model?: OnnxLoadModel;
+  timeZone: string;
 }
 
 export class VehicleRig implements EventSink {
@@ -62,9 +70,16 @@ export class VehicleRig implements EventSink {
   }
 
   private readonly levelSeed: Buffer;
+  private pseudonymiser: Pseudonymiser | undefined;
+  private radio: RadioSource | undefined;
 
   get powered(): boolean {
     return this.gateway !== undefined;
+  }
+
+  /** What the radio scanner hears: pseudonymised by the gateway's radio source, if powered. */
+  radioSighting(s: RawSighting): void {
+    this.radio?.sighting(s.medium, s.address, s.rssi, s.at);
   }
 
   handle(event: SourceEvent): void {
@@ -92,7 +107,9 @@ export class VehicleRig implements EventSink {
         clock,
         modem,
         outbox: this.outbox,
-        estimator: new RunningSumEstimator({ seats: type.seats, capacity: type.capacity }),
+        estimator: this.s.model
+          ? new OnnxEstimator(this.s.model, { capacity: type.capacity, seats: type.seats, levels: type.levels, timeZone: this.s.timeZone })
+          : new RunningSumEstimator({ seats: type.seats, capacity: type.capacity }),
         // The device's secret level seed: fixed per vehicle, as it would be in its secrets file.
         publicLevel: new PublicLevelPolicy({ thresholds: type.levels, capacity: type.capacity, ...DEFAULT_SPREAD }, this.levelSeed),
       },
@@ -110,6 +127,10 @@ export class VehicleRig implements EventSink {
         softwareVersion: 100,
       },
     );
+    // A fresh pseudonymisation key with every start, as on the vehicle.
+    this.pseudonymiser = new Pseudonymiser(clock, { timeZone: this.s.timeZone });
+    const pseudonymiser = this.pseudonymiser;
+    this.radio = new RadioSource(clock, gateway, (kind, raw) => pseudonymiser.pseudonymise(kind, raw));
     gateway.onDeparture((r) => this.records.set(r.report.seq, r));
     gateway.scheduler.onSent = (frame) => this.s.onSent(frame, this);
     this.gateway = gateway;
@@ -122,6 +143,8 @@ export class VehicleRig implements EventSink {
   powerOff(): void {
     const gateway = this.gateway;
     if (!gateway) return;
+    this.pseudonymiser?.close();
+    this.radio = undefined;
     this.addPast(gateway.scheduler.stats);
     gateway.halt();
     for (const stream of this.streams) stream.destroy();
@@ -137,6 +160,8 @@ export class VehicleRig implements EventSink {
     if (!gateway) return;
     await this.starting;
     await gateway.stop();
+    this.pseudonymiser?.close();
+    this.radio = undefined;
     this.addPast(gateway.scheduler.stats);
     this.gateway = undefined;
     this.outbox?.close();

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import type { StopEvent } from '../../../gateway/counting/stop-event.js';
+import { OnnxEstimator } from '../../../gateway/estimation/onnx-estimator.js';
+import type { ModelOutputs, OnnxLoadModel } from '../../../gateway/estimation/onnx-model.js';
+
+function stop(boardings: number, alightings: number, faults: StopEvent['faults'] = []): StopEvent {
+  return { stop: 1, trip: { line: 5, course: 1, destination: 51 }, arrival: 0, departure: 0, doors: [], boardings, alightings, terminus: false, faults };
+}
+
+/** A stand-in at the edge of the unit: answers what the test says, or fails. */
+function fakeModel(answer: (features: Float32Array) => Partial<ModelOutputs> | Error): OnnxLoadModel {
+  return {
+    predict: async (features: Float32Array) => {
+      const a = answer(features);
+      if (a instanceof Error) throw a;
+      return { load: Float32Array.of(0), uncertainty: Float32Array.of(1), level: Int32Array.of(1), gtfsStatus: Int32Array.of(1), ...a };
+    },
+  } as unknown as OnnxLoadModel;
+}
+
+const vehicle = { capacity: 100, seats: 40, levels: { medium: 20, high: 60 }, timeZone: 'Europe/Berlin' };
+
+describe('OnnxEstimator', () => {
+  it('reports the model load, clamped to [0, 2 x capacity]', async () => {
+    const values = [-5, 42.6, 900];
+    const est = new OnnxEstimator(fakeModel(() => ({ load: Float32Array.of(values.shift()!) })), vehicle);
+    assert.equal((await est.next(stop(5, 0))).load, 0);
+    const mid = await est.next(stop(5, 0));
+    assert.equal(mid.load, 43);
+    assert.equal(mid.source, 'model');
+    assert.equal((await est.next(stop(5, 0))).load, 200);
+  });
+
+  it('falls back to the running sum when the model cannot run, and says so', async () => {
+    const est = new OnnxEstimator(fakeModel(() => new Error('session lost')), vehicle);
+    await est.next(stop(10, 0));
+    const e = await est.next(stop(5, 3));
+    assert.equal(e.source, 'running-sum');
+    assert.equal(e.load, 12);
+    assert.equal(e.lowConfidence, true);
+    assert.equal(est.counters.fallbacks, 2);
+  });
+
+  it('flags low confidence on a sensor fault or a large uncertainty', async () => {
+    const est = new OnnxEstimator(fakeModel((f) => ({ load: Float32Array.of(10), uncertainty: Float32Array.of(f[0]! > 0.2 ? 9 : 1) })), vehicle);
+    assert.equal((await est.next(stop(10, 0))).lowConfidence, false);
+    assert.equal((await est.next(stop(1, 0, ['camera']))).lowConfidence, true);
+    assert.equal((await est.next(stop(20, 0))).lowConfidence, true, 'sd 9 of capacity 100 is too unsure');
+  });
+
+  it('feeds radio sightings to its features', async () => {
+    let seen = -1;
+    const est = new OnnxEstimator(fakeModel((f) => ((seen = f[19]!), {})), vehicle);
+    est.observe({ type: 'radio', at: 0, pseudonym: 'p1', rssi: -60, medium: 'ble' });
+    est.observe({ type: 'door', at: 0, door: 1, open: true });
+    await est.next(stop(1, 0));
+    assert.ok(Math.abs(seen - 0.01) < 1e-6, 'one device heard since the last departure');
+  });
+});
