@@ -41,6 +41,8 @@ export const ScenarioSchema = z
     end: hhmm,
     /** Virtual time after `end` for backlogs to drain before delivery is scored. */
     drainMinutes: z.number().min(0).max(24 * 60).default(720),
+    /** Vehicle bus and camera as typed events (fast) or as bytes through emulators and the real bindings. */
+    depth: z.enum(['event', 'device']).default('event'),
     lines: z
       .array(
         z.object({
@@ -107,8 +109,10 @@ export const ScenarioSchema = z
         healthIntervalMin: z.number().int().min(0).default(120),
         /** The load estimator: the shipped ONNX model, or the running-sum baseline. */
         estimator: z.enum(['model', 'running-sum']).default('model'),
+        /** Local hour at which each gateway replaces its pseudonymisation key. */
+        keyRotationHour: z.number().int().min(0).max(23).default(3),
       })
-      .default({ dailyAirtimeMs: 30_000, liveEnabled: true, healthIntervalMin: 120, estimator: 'model' }),
+      .default({ dailyAirtimeMs: 30_000, liveEnabled: true, healthIntervalMin: 120, estimator: 'model', keyRotationHour: 3 }),
     powerCuts: z.array(PowerCutSchema).default([]),
   })
   .strict()

@@ -150,8 +150,10 @@ export class StopEventAssembler {
       course: event.course ?? this.trip.course,
       destination: event.destination ?? this.trip.destination,
     };
-    const known = this.trip.line !== 0 || this.trip.destination !== 0;
-    if (known && (next.destination !== this.trip.destination || next.course !== this.trip.course || next.line !== this.trip.line)) {
+    // A field that was known and now says something else marks a new trip; a field heard for the
+    // first time does not (the vehicle bus sends line, course and destination one telegram at a time).
+    const changed = (k: keyof TripContext) => this.trip[k] !== 0 && next[k] !== this.trip[k];
+    if (changed('line') || changed('course') || changed('destination')) {
       if (this.current) this.current.tripChanged = true;
       else this.tripChangedSinceDeparture = true;
     }

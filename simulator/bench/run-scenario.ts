@@ -31,7 +31,7 @@ import { buildWorld } from '../world/world-builder.js';
 import { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
 import { SHIPPED_MODEL } from '../../models/shipped-model.js';
 import { countErrors, p95Seconds, scoreOccupancy, type CountErrors, type OccupancyScore, type ScoredStop } from './scoring.js';
-import { JOIN_EUI, VehicleRig } from './vehicle-rig.js';
+import { JOIN_EUI, VehicleRig, type RigCapture } from './vehicle-rig.js';
 
 export interface BenchReport {
   scenario: string;
@@ -93,6 +93,13 @@ export interface RunOptions {
   keepDetails?: boolean;
   /** Notes for people while the run is set up (e.g. what a replay read and fixed). */
   onInfo?: (text: string) => void;
+  /** Taps on every gateway (privacy proof): modem bytes, raw ids the world made, source events, uplinks. */
+  capture?: RigCapture & {
+    /** Every uplink event as the network server publishes it (JSON, as on MQTT). */
+    published?: (json: string) => void;
+    /** Keep the outboxes as files in this directory (not removed after the run). */
+    outboxDir?: string;
+  };
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<BenchReport> {
@@ -162,6 +169,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     netId: '000013',
     publish: (u) => {
       const json = JSON.stringify(tts ? ttsUplinkMessage(u) : chirpStackUplinkEvent(u));
+      options.capture?.published?.(json);
       processor.handle(tts ? parseTtsUplink(json, clock.now()) : parseChirpStackUplink(json, clock.now()));
     },
     downlinkSent: (d) => {
@@ -176,7 +184,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   air.attach(ns);
 
   // A scenario with power cuts needs outboxes that outlive their gateway: files in a temp dir.
-  const outboxDir = scenario.powerCuts.length > 0 ? mkdtempSync(join(tmpdir(), 'bench-outbox-')) : undefined;
+  const outboxDir = options.capture?.outboxDir ?? (scenario.powerCuts.length > 0 ? mkdtempSync(join(tmpdir(), 'bench-outbox-')) : undefined);
   const frameBytes = { live: [] as number[], batchBytes: 0, batchReports: 0 };
   // The load model, loaded once and shared by every gateway (inference holds no state).
   const model = scenario.gateway.estimator === 'model' ? await loadShippedModel(options.onInfo) : undefined;
@@ -203,6 +211,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           healthIntervalMin: scenario.gateway.healthIntervalMin,
           dayOf,
           timeZone: tz,
+          depth: scenario.depth,
+          keyRotationHour: scenario.gateway.keyRotationHour,
+          ...(options.capture ? { capture: options.capture } : {}),
           ...(model ? { model } : {}),
           outboxPath: outboxDir ? join(outboxDir, `${block.vehicleId}.db`) : ':memory:',
           onSent: (s) => {
@@ -251,7 +262,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
   processor.close();
   await model?.close();
-  if (outboxDir) rmSync(outboxDir, { recursive: true, force: true });
+  if (outboxDir && !options.capture?.outboxDir) rmSync(outboxDir, { recursive: true, force: true });
 
   const rigList = [...rigs.values()];
   const generated = rigList.reduce((n, r) => n + r.records.size, 0);

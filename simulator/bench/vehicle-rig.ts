@@ -6,6 +6,11 @@
  * anew on the SAME outbox file, as a vehicle restarting would. While the power is off, what the
  * sensors see is lost to the world (nobody counts), but the vehicle bus repeats its telegrams, so
  * the trip context is there again after a restart.
+ *
+ * At device depth the vehicle bus and the camera are not typed events but bytes: the world drives an
+ * emulated IBIS on-board computer (which also sends the driver's staff number, as real ones do) and
+ * an emulated camera unit (which sends raw track ids), and the gateway reads them through the same
+ * VehicleSources as on the vehicle. Door events stay typed at both depths.
  */
 import { createHash } from 'node:crypto';
 import type { VirtualClock } from '../../common/clock.js';
@@ -17,8 +22,9 @@ import { DEFAULT_SPREAD, PublicLevelPolicy } from '../../gateway/privacy/public-
 import { Gateway, type DepartureRecord } from '../../gateway/gateway.js';
 import { OnnxEstimator } from '../../gateway/estimation/onnx-estimator.js';
 import type { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
-import { Pseudonymiser } from '../../gateway/privacy/pseudonymiser.js';
-import { RadioSource } from '../../gateway/sources/radio-source.js';
+import { VehicleSources } from '../../gateway/sources/vehicle-sources.js';
+import { CameraUnitEmulator } from '../devices/camera-unit.js';
+import { IbisBusEmulator } from '../devices/ibis-bus.js';
 import type { RawSighting } from '../world/phones.js';
 import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
 import { Outbox } from '../../gateway/uplink/outbox.js';
@@ -43,6 +49,27 @@ export interface RigSettings {
   /** The load model, loaded once for the run; the running sum when absent. */
   model?: OnnxLoadModel;
   timeZone: string;
+  /** Vehicle bus and camera as typed events (default) or as bytes through emulators and bindings. */
+  depth?: 'event' | 'device';
+  /** Local hour at which the gateway replaces its pseudonymisation key (default 3). */
+  keyRotationHour?: number;
+  /** Taps for tests that must see everything (privacy proof). */
+  capture?: RigCapture;
+}
+
+export interface RigCapture {
+  /** Every chunk the gateway's driver writes to its modem. */
+  modemWrite?: (vehicleId: string, chunk: Buffer) => void;
+  /** Every raw identifier the world makes up (staff numbers, camera track ids, radio addresses). */
+  rawId?: (kind: 'staff-number' | 'camera-track' | 'radio', raw: string) => void;
+  /** Every event the gateway receives from its sources. */
+  sourceEvent?: (vehicleId: string, event: SourceEvent) => void;
+}
+
+/** The devices of a tram at device depth: emulators writing bytes into the gateway's bindings. */
+interface Devices {
+  ibis: IbisBusEmulator;
+  camera: CameraUnitEmulator;
 }
 
 export class VehicleRig implements EventSink {
@@ -67,11 +94,21 @@ export class VehicleRig implements EventSink {
   ) {
     // Stands in for the secret seed in the vehicle's secrets file: fixed per vehicle, so runs repeat.
     this.levelSeed = createHash('sha256').update(`bench level seed ${devEui}`).digest();
+    this.staffNumber = rng.fork('staff').int(10_000_000, 99_999_999);
+  }
+
+  private get deviceDepth(): boolean {
+    return this.s.depth === 'device';
   }
 
   private readonly levelSeed: Buffer;
-  private pseudonymiser: Pseudonymiser | undefined;
-  private radio: RadioSource | undefined;
+  private sources: VehicleSources | undefined;
+  private devices: Devices | undefined;
+  /** Raw track ids the camera is following now (device depth). */
+  private tracks: string[] = [];
+  private nextTrack = 1;
+  /** The driver's staff number, as the on-board computer knows it (device depth). */
+  private readonly staffNumber: number;
 
   get powered(): boolean {
     return this.gateway !== undefined;
@@ -79,7 +116,8 @@ export class VehicleRig implements EventSink {
 
   /** What the radio scanner hears: pseudonymised by the gateway's radio source, if powered. */
   radioSighting(s: RawSighting): void {
-    this.radio?.sighting(s.medium, s.address, s.rssi, s.at);
+    this.s.capture?.rawId?.('radio', s.address);
+    this.sources?.radio.sighting(s.medium, s.address, s.rssi, s.at);
   }
 
   handle(event: SourceEvent): void {
@@ -87,7 +125,54 @@ export class VehicleRig implements EventSink {
       const { type: _type, at: _at, ...fields } = event;
       this.tripContext = { ...this.tripContext, ...fields };
     }
-    this.gateway?.handle(event);
+    const devices = this.devices;
+    if (!devices) {
+      if (!this.deviceDepth) this.toGateway(event);
+      return;
+    }
+    switch (event.type) {
+      case 'trip':
+        if (event.line !== undefined) this.setIbisTrip(devices.ibis);
+        if (event.stop !== undefined) devices.ibis.setStop(event.stop, event.stopName ?? '');
+        return;
+      case 'camera':
+        devices.camera.report(event.zone, event.heads, event.confidence, this.trackIdsFor(event.heads));
+        return;
+      case 'fault':
+        if (event.sensor === 'camera') {
+          // The camera goes quiet; the gateway's camera binding notices on its own.
+          if (event.active) devices.camera.goOffline();
+          else devices.camera.goOnline();
+          return;
+        }
+        this.toGateway(event);
+        return;
+      default:
+        this.toGateway(event);
+    }
+  }
+
+  private toGateway(event: SourceEvent): void {
+    if (!this.gateway) return;
+    this.s.capture?.sourceEvent?.(this.block.vehicleId, event);
+    this.gateway.handle(event);
+  }
+
+  private setIbisTrip(ibis: IbisBusEmulator): void {
+    const c = this.tripContext;
+    if (c.line === undefined) return;
+    ibis.setTrip({ line: c.line, course: c.course ?? 0, destination: c.destination ?? 0, destinationName: c.destinationName ?? '' });
+  }
+
+  /** The camera follows people: ids persist while heads stay, new ids for new heads. */
+  private trackIdsFor(heads: number): string[] {
+    while (this.tracks.length > heads) this.tracks.splice(this.rng.int(0, this.tracks.length - 1), 1);
+    while (this.tracks.length < heads) {
+      const raw = `trk-${this.block.vehicleId}-${String(this.nextTrack++).padStart(6, '0')}`;
+      this.s.capture?.rawId?.('camera-track', raw);
+      this.tracks.push(raw);
+    }
+    return [...this.tracks];
   }
 
   powerOn(): void {
@@ -97,6 +182,8 @@ export class VehicleRig implements EventSink {
     this.lives++;
     const [host, device] = createDuplexPair();
     this.streams = [host, device];
+    const modemWrite = this.s.capture?.modemWrite;
+    if (modemWrite) device.on('data', (chunk: Buffer) => modemWrite(this.block.vehicleId, Buffer.from(chunk)));
     const radio = new EmulatedRui3(device, clock, this.s.air, this.rng.fork(`module-${this.lives}`), { factoryDevEui: this.devEui });
     radio.mac.dr = this.s.dataRate;
     const modem = new Rui3Modem(host, clock, { credentials: { devEui: this.devEui, joinEui: JOIN_EUI, appKey: this.appKey }, adr: false, dr: this.s.dataRate });
@@ -127,15 +214,32 @@ export class VehicleRig implements EventSink {
         softwareVersion: 100,
       },
     );
-    // A fresh pseudonymisation key with every start, as on the vehicle.
-    this.pseudonymiser = new Pseudonymiser(clock, { timeZone: this.s.timeZone });
-    const pseudonymiser = this.pseudonymiser;
-    this.radio = new RadioSource(clock, gateway, (kind, raw) => pseudonymiser.pseudonymise(kind, raw));
+    // The sources with a fresh pseudonymisation key at every start, as on the vehicle.
+    const sink: EventSink = { handle: (e) => this.toGateway(e) };
+    this.sources = new VehicleSources(clock, sink, {
+      timeZone: this.s.timeZone,
+      ...(this.s.keyRotationHour !== undefined ? { keyRotationHour: this.s.keyRotationHour } : {}),
+    });
     gateway.onDeparture((r) => this.records.set(r.report.seq, r));
     gateway.scheduler.onSent = (frame) => this.s.onSent(frame, this);
     this.gateway = gateway;
-    // The vehicle bus repeats line, course, destination and stop: a restarted gateway hears them again.
-    if (Object.keys(this.tripContext).length > 0) gateway.handle({ type: 'trip', at: clock.now(), ...this.tripContext });
+    if (this.deviceDepth) {
+      const [ibisOut, ibisIn] = createDuplexPair();
+      const [cameraOut, cameraIn] = createDuplexPair();
+      this.streams.push(ibisOut, ibisIn, cameraOut, cameraIn);
+      this.s.capture?.rawId?.('staff-number', String(this.staffNumber));
+      const ibis = new IbisBusEmulator(ibisOut, clock, { timeZone: this.s.timeZone, driverNumber: this.staffNumber });
+      const camera = new CameraUnitEmulator(cameraOut, clock);
+      this.devices = { ibis, camera };
+      this.sources.attachIbis(ibisIn);
+      this.sources.attachCamera(cameraIn);
+      // The on-board computer knows the trip whether or not the gateway was powered.
+      this.setIbisTrip(ibis);
+      if (this.tripContext.stop !== undefined) ibis.setStop(this.tripContext.stop, this.tripContext.stopName ?? '');
+    } else if (Object.keys(this.tripContext).length > 0) {
+      // The vehicle bus repeats line, course, destination and stop: a restarted gateway hears them again.
+      gateway.handle({ type: 'trip', at: clock.now(), ...this.tripContext });
+    }
     this.starting = gateway.start().catch(() => undefined);
   }
 
@@ -143,8 +247,7 @@ export class VehicleRig implements EventSink {
   powerOff(): void {
     const gateway = this.gateway;
     if (!gateway) return;
-    this.pseudonymiser?.close();
-    this.radio = undefined;
+    this.closeSources();
     this.addPast(gateway.scheduler.stats);
     gateway.halt();
     for (const stream of this.streams) stream.destroy();
@@ -160,12 +263,24 @@ export class VehicleRig implements EventSink {
     if (!gateway) return;
     await this.starting;
     await gateway.stop();
-    this.pseudonymiser?.close();
-    this.radio = undefined;
+    this.closeSources();
     this.addPast(gateway.scheduler.stats);
     this.gateway = undefined;
     this.outbox?.close();
     this.outbox = undefined;
+  }
+
+  private closeSources(): void {
+    this.devices?.ibis.close();
+    this.devices?.camera.close();
+    this.devices = undefined;
+    this.sources?.close();
+    this.sources = undefined;
+  }
+
+  /** The gateway's sources (for tests and counters). */
+  get vehicleSources(): VehicleSources | undefined {
+    return this.sources;
   }
 
   wasPoweredAt(t: number): boolean {

@@ -46,4 +46,16 @@ describe('bench run, end to end (short scenario)', function () {
     const again = await runScenario(loadScenario(SHORT), { keepDetails: true });
     assert.deepEqual(withoutWallTime({ ...again, details: undefined }), withoutWallTime({ ...report, details: undefined }));
   });
+
+  it('produces the same stop events at device depth (vehicle bus and camera as bytes) as at event depth', async () => {
+    const device = await runScenario(loadScenario(SHORT, ['depth=device']), { keepDetails: true });
+    const key = (r: { vehicleId: string; report: { departure: number } }) => `${r.vehicleId}/${r.report.departure}`;
+    const events = (x: BenchReport) =>
+      [...x.details!.reports]
+        .sort((a, b) => key(a).localeCompare(key(b)))
+        .map(({ vehicleId, report: r }) => ({ vehicleId, departure: r.departure, stop: r.stop, line: r.line, course: r.course, destination: r.destination, boardings: r.boardings, alightings: r.alightings, load: r.load, flags: r.flags }));
+    assert.equal(device.stopEvents, report.stopEvents);
+    assert.ok(device.details!.reports.length > 20);
+    assert.deepEqual(events(device), events(report));
+  });
 });

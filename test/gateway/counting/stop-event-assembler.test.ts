@@ -81,4 +81,24 @@ describe('StopEventAssembler', () => {
     assert.equal(e.trip.destination, 52, 'the trip the vehicle departs on');
     assert.deepEqual(e.faults, ['beam']);
   });
+
+  it('does not take the trip heard one telegram at a time for a new trip, but a change of any known field', async () => {
+    const { clock, assembler, events } = setup();
+    const stopAt = async (t: number) => {
+      assembler.handle({ type: 'door', at: t, door: 1, open: true });
+      assembler.handle({ type: 'passage', at: t + 100, door: 1, direction: 'in' });
+      assembler.handle({ type: 'door', at: t + 400, door: 1, open: false });
+      await clock.advance(20_000);
+    };
+    // As the IBIS reader hands them on at a gateway start: line, then course, then destination.
+    assembler.handle({ type: 'trip', at: 0, line: 5 });
+    assembler.handle({ type: 'trip', at: 0, course: 2 });
+    assembler.handle({ type: 'trip', at: 0, destination: 51, stop: 1 });
+    await stopAt(clock.now());
+    assembler.handle({ type: 'trip', at: clock.now(), course: 3 });
+    await stopAt(clock.now());
+    assert.deepEqual(events.map((e) => e.terminus), [false, true]);
+    assert.equal(events[1]!.trip.course, 3);
+  });
 });
+
