@@ -62,12 +62,29 @@ export const GatewayConfigSchema = z
     counting: z.object({ departureGraceSeconds: z.number().positive().max(300).default(15) }).strict().default({ departureGraceSeconds: 15 }),
     sources: z
       .object({
-        ibis: z.object({ port: z.string().min(1) }).strict().optional(),
+        /** The vehicle bus through a level shifter (1200 baud 7E2). */
+        ibis: z.object({ port: z.string().min(1), silenceSeconds: z.number().positive().default(30) }).strict().optional(),
         doorBoard: z.object({ port: z.string().min(1) }).passthrough().optional(),
-        camera: z.object({ port: z.string().min(1) }).passthrough().optional(),
+        /** The camera counter's serial line (docs/camera-protocol.md). */
+        camera: z
+          .object({ port: z.string().min(1), baudRate: z.number().int().positive().default(115_200), offlineSeconds: z.number().positive().default(10) })
+          .strict()
+          .optional(),
+        /** Phones on board: BLE advertisements (noble) and/or WiFi probe requests from a capture command's field output. */
+        radio: z
+          .object({
+            ble: z.boolean().default(false),
+            /** e.g. ["tshark","-l","-i","wlan0mon","-Y","wlan.fc.type_subtype == 4","-T","fields","-e","frame.time_epoch","-e","wlan.sa","-e","radiotap.dbm_antsignal"] */
+            wifiCommand: z.array(z.string().min(1)).min(1).optional(),
+            minRssi: z.number().max(0).default(-85),
+          })
+          .strict()
+          .optional(),
+        /** Local hour at which the pseudonymisation key is replaced every day. */
+        keyRotationHour: z.number().int().min(0).max(23).default(3),
       })
       .strict()
-      .default({}),
+      .prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
   })
   .strict()

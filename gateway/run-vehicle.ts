@@ -16,6 +16,14 @@ import { OnnxEstimator } from './estimation/onnx-estimator.js';
 import { OnnxLoadModel } from './estimation/onnx-model.js';
 import { SHIPPED_MODEL } from '../models/shipped-model.js';
 import { Gateway } from './gateway.js';
+import type { EventSink } from './sources/events.js';
+import { superviseStream, VehicleSources } from './sources/vehicle-sources.js';
+import { IBIS_SERIAL } from '../firmware-bindings/ibis/ibis-framing.js';
+import { CAMERA_SERIAL } from '../firmware-bindings/camera/camera-protocol.js';
+import { BleScanner } from '../firmware-bindings/radio/ble-scanner.js';
+import { WifiProbeParser, type WifiSighting } from '../firmware-bindings/radio/wifi-probe-parser.js';
+import { spawn } from 'node:child_process';
+import type { Clock } from '../common/clock.js';
 import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
 import { Outbox } from './uplink/outbox.js';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './uplink/uplink-scheduler.js';
@@ -75,12 +83,12 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
       softwareVersion: SOFTWARE_VERSION,
     },
   );
-  const configured = Object.keys(config.sources);
-  if (configured.length === 0) log.warn('no sources configured: the gateway will report nothing until door board, IBIS or camera are set in the config');
   await gateway.start();
-  log.info({ vehicle: config.vehicle.id, pending: outbox.size, sources: configured }, 'running');
+  const sources = startVehicleSources(config, clock, gateway, signal);
+  log.info({ vehicle: config.vehicle.id, pending: outbox.size, sources: sources.names }, 'running');
   await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   log.info('stopping');
+  await sources.stop();
   await gateway.stop();
   outbox.close();
   port.destroy();
@@ -102,4 +110,69 @@ export async function vehicleEstimator(config: GatewayConfig): Promise<LoadEstim
     log.error({ path, error: (error as Error).message }, 'load model refused: running sum only');
     return new RunningSumEstimator(vehicle);
   }
+}
+
+/**
+ * Opens every source the config names and keeps it open: serial devices are reopened with back-off
+ * when they go away (the bindings report the gap as a sensor fault), the WiFi capture command is
+ * restarted when it exits. All identifiers go through the one pseudonymiser of VehicleSources.
+ */
+export function startVehicleSources(config: GatewayConfig, clock: Clock, sink: EventSink, signal: AbortSignal): { names: string[]; stop: () => Promise<void> } {
+  const src = config.sources;
+  const sources = new VehicleSources(clock, sink, {
+    timeZone: config.timeZone,
+    keyRotationHour: src.keyRotationHour,
+    ...(src.radio ? { radio: { minRssi: src.radio.minRssi, repeatMs: 10_000 } } : {}),
+    ...(src.ibis ? { ibisSilenceMs: src.ibis.silenceSeconds * 1000 } : {}),
+    ...(src.camera ? { cameraOfflineMs: src.camera.offlineSeconds * 1000 } : {}),
+  });
+  const names: string[] = [];
+  if (src.ibis) {
+    const ibis = src.ibis;
+    names.push('ibis');
+    superviseStream('ibis', clock, () => openSerialPort({ path: ibis.port, ...IBIS_SERIAL }), (s) => sources.attachIbis(s), signal);
+  }
+  if (src.camera) {
+    const camera = src.camera;
+    names.push('camera');
+    superviseStream('camera', clock, () => openSerialPort({ path: camera.port, ...CAMERA_SERIAL, baudRate: camera.baudRate }), (s) => sources.attachCamera(s), signal);
+  }
+  let ble: BleScanner | undefined;
+  if (src.radio?.ble) {
+    names.push('ble');
+    ble = new BleScanner((s) => sources.radio.sighting('ble', s.address, s.rssi));
+    ble.start().catch((error: Error) => log.error({ error: error.message }, 'BLE scan not running: check that Bluetooth is powered and the service may use it'));
+  }
+  if (src.radio?.wifiCommand) {
+    const [command, ...args] = src.radio.wifiCommand;
+    names.push('wifi');
+    superviseStream(
+      'wifi',
+      clock,
+      async () => {
+        const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+        await new Promise<void>((resolve, reject) => {
+          child.once('spawn', resolve);
+          child.once('error', reject);
+        });
+        signal.addEventListener('abort', () => child.kill(), { once: true });
+        return child.stdout;
+      },
+      (stdout) => {
+        // Probe requests carry the capture's own time; the gateway stamps them on its clock instead.
+        stdout.pipe(new WifiProbeParser()).on('data', (s: WifiSighting) => sources.radio.sighting('wifi', s.address, s.rssi));
+      },
+      signal,
+    );
+  }
+  if (!config.sources.doorBoard && names.length === 0) {
+    log.warn('no sources configured: the gateway will report nothing until door board, IBIS or camera are set in the config');
+  }
+  return {
+    names,
+    stop: async () => {
+      await ble?.stop().catch(() => undefined);
+      sources.close();
+    },
+  };
 }
