@@ -19,6 +19,11 @@ export interface VehicleSetup {
   modemDialect: 'rui3' | 'rn2483';
   modemPort: string;
   outboxPath: string;
+  /** Serial ports of the vehicle bus and the camera (udev links on the HAVAG image); none: not fitted. */
+  ibisPort?: string;
+  cameraPort?: string;
+  /** Scan for phones' BLE advertisements (the Pi's own radio). */
+  ble?: boolean;
 }
 
 export function buildVehicleConfig(setup: VehicleSetup): GatewayConfig {
@@ -33,6 +38,11 @@ export function buildVehicleConfig(setup: VehicleSetup): GatewayConfig {
     modem: { dialect: setup.modemDialect, port: setup.modemPort },
     lorawan: { devEui: setup.devEui.toLowerCase(), joinEui: setup.joinEui.toLowerCase() },
     uplink: { outboxPath: setup.outboxPath },
+    sources: {
+      ...(setup.ibisPort ? { ibis: { port: setup.ibisPort } } : {}),
+      ...(setup.cameraPort ? { camera: { port: setup.cameraPort } } : {}),
+      ...(setup.ble ? { radio: { ble: true } } : {}),
+    },
   });
 }
 
