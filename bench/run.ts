@@ -14,6 +14,7 @@ import { encodeLive, encodeStopBatch, Level, type StopReport } from '../proto/fr
 import { runScenario } from '../simulator/bench/run-scenario.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { bitPackedFloorBytes, cayenneLppBytes, jsonBytes } from './frame-encodings.js';
+import { inChild, modelInference, pseudonymising } from './edge.js';
 
 configureLogging({ level: 'warn' });
 
@@ -109,5 +110,21 @@ table(`Outbox writes per second (file in ${tmpdir()}, WAL, synchronous=FULL, one
   ['append a report (seq + row)', Math.round(appends)],
   ['mark a report sent', Math.round(marks)],
   ['save the airtime budget', Math.round(budget)],
+]);
+
+// The edge agent: model, pseudonymiser, memory, simulation at both depths.
+const inference = await modelInference();
+const pseudo = pseudonymising();
+const rss = inChild('gateway-rss');
+const fleet = inChild('fleet-day');
+const device = inChild('device-depth');
+const f1 = (v: number) => v.toFixed(1);
+table('Edge agent (aims: inference p99 < 1 ms, pseudonymising < 20 us)', ['measure', 'figure'], [
+  [`load model ${inference.version} (${Math.round(inference.modelBytes / 1024)} KiB), one departure: p50 / p99 / max`, `${f1(inference.p50Us)} / ${f1(inference.p99Us)} / ${f1(inference.maxUs)} us over ${inference.rows}`],
+  ['gateway process RSS: before the model / model loaded, 3000 inferences / peak', `${f1(rss.rssBeforeMb!)} / ${f1(rss.rssAfterMb!)} / ${f1(rss.peakRssMb)} MB`],
+  ['pseudonymise one address (HMAC-SHA-256, truncated)', `${f2(pseudo.hmacUs)} us`],
+  ['one radio sighting through the radio source', `${f2(pseudo.sourceUs)} us`],
+  [`fleet-day, event depth (${fleet.vehicles} trams, ${fleet.stopEvents} stop events)`, `${f1(fleet.wallSeconds)} s wall, ${f1(fleet.simulatedHours! / fleet.wallSeconds)} sim h/s, peak RSS ${f1(fleet.peakRssMb)} MB`],
+  [`one tram at device depth (IBIS and camera as bytes, ${device.stopEvents} stop events)`, `${f1(device.wallSeconds)} s wall, ${f1(device.simulatedHours! / device.wallSeconds)} sim h/s, ${Math.round(device.stopEvents! / device.wallSeconds)} stop events/s, peak RSS ${f1(device.peakRssMb)} MB`],
 ]);
 console.log('');

@@ -160,7 +160,11 @@ function applyOverride(raw: unknown, override: string): void {
   let node = raw as Record<string, unknown>;
   for (const key of keys.slice(0, -1)) {
     const next = node[key] ?? {};
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) throw new ConfigError(m[1]!, `${key} is not a mapping`);
+    // A list is entered by index (`lines.0.maxVehicles=1`); the element must exist.
+    if (Array.isArray(next)) {
+      const index = Number(keys[keys.indexOf(key) + 1]);
+      if (!Number.isInteger(index) || next[index] === undefined) throw new ConfigError(m[1]!, `${key} is a list: give an index from 0 to ${next.length - 1}`);
+    } else if (typeof next !== 'object' || next === null) throw new ConfigError(m[1]!, `${key} is not a mapping`);
     node[key] = next;
     node = next as Record<string, unknown>;
   }
