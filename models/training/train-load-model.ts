@@ -13,7 +13,7 @@ import { DEFAULT_PLAN, trainingScenarios, type PlanOptions } from './plan.js';
 
 export const MODEL_VERSION = '1.0.0';
 
-export const DEFAULT_PARAMS: GbdtParams = { trees: 300, depth: 6, learningRate: 0.05, minLeaf: 50, lambda: 1, subsample: 0.8, bins: 128, seed: 7 };
+export const DEFAULT_PARAMS: GbdtParams = { trees: 600, depth: 7, learningRate: 0.08, minLeaf: 30, lambda: 1, subsample: 0.8, bins: 128, seed: 7 };
 export const UNCERTAINTY_PARAMS: GbdtParams = { trees: 80, depth: 4, learningRate: 0.1, minLeaf: 100, lambda: 1, subsample: 0.8, bins: 64, seed: 8 };
 
 export interface TrainOptions {
