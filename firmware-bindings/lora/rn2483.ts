@@ -1,0 +1,253 @@
+/**
+ * Microchip RN2483 (firmware 1.0.x): ASCII commands at 57600 8N1, CRLF lines. A command gets one
+ * response (`ok`, an error word, or a value); `mac join` and `mac tx` get a second one later
+ * (`accepted|denied`; `mac_tx_ok | mac_rx <port> <hex> | mac_err | invalid_data_len`). The module
+ * enforces the duty cycle itself (`no_free_ch`). Speaks only this dialect; meaning lives above.
+ * Must never log the AppKey or any payload at a level above debug.
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { Clock } from '../../common/clock.js';
+import { ProtocolError } from '../../common/errors.js';
+import { moduleLogger } from '../../common/log.js';
+import { AtChannel, type LineVerdict } from './at-channel.js';
+import {
+  awaitLine,
+  checkUplink,
+  joinRoundMs,
+  joinWithBackoff,
+  resolveDialectOptions,
+  type DialectDriver,
+  type DialectOptions,
+  type LineCounters,
+  type ResolvedDialectOptions,
+} from './dialect-common.js';
+import type { Downlink, LoraModemEvents, ModemStatus, SendOptions, SendResult } from './modem.js';
+import { maxPayload } from './region-eu868.js';
+
+const log = moduleLogger('lora.rn2483');
+
+export const RN2483_SERIAL = { baudRate: 57600, dataBits: 8, parity: 'none', stopBits: 1 } as const;
+
+export type Rn2483Options = DialectOptions;
+
+/**
+ * Every first-response error word, and the ProtocolError code it becomes (the codes of
+ * modem.ts, the same as RUI3's). `no_keys_init` is accepted as a spelling of `keys_not_init`.
+ */
+export const RN2483_ERRORS: Readonly<Record<string, string>> = Object.freeze({
+  invalid_param: 'rejected',
+  not_joined: 'not-joined',
+  no_free_ch: 'duty-cycle',
+  silent: 'rejected',
+  frame_counter_err_rejoin_needed: 'not-joined',
+  busy: 'busy',
+  mac_paused: 'busy',
+  invalid_data_len: 'payload-too-long',
+  keys_not_init: 'rejected',
+  no_keys_init: 'rejected',
+});
+
+/** The version line (`sys get ver`, and what the module prints after any reset). */
+const BANNER = /^RN2483 \d+\.\d+\.\d+ /;
+
+type ValueShape = 'status' | 'number' | 'hex' | 'banner';
+
+const VALUE_SHAPES: Record<Exclude<ValueShape, 'status'>, RegExp> = {
+  number: /^\d{1,10}$/,
+  hex: /^[0-9A-Fa-f]{4,8}$/,
+  banner: BANNER,
+};
+
+/** A response is the one line of the expected shape, or an error word. */
+function responseMatcher(shape: ValueShape): (line: string) => LineVerdict {
+  return (line) => {
+    if (line in RN2483_ERRORS) return 'final';
+    if (shape === 'status') return line === 'ok' ? 'final' : 'unrelated';
+    return VALUE_SHAPES[shape].test(line) ? 'final' : 'unrelated';
+  };
+}
+
+function responseError(command: string, word: string): ProtocolError {
+  return new ProtocolError(`${command}: ${word}`, RN2483_ERRORS[word] ?? 'rejected');
+}
+
+export class Rn2483Modem extends EventEmitter<LoraModemEvents> implements DialectDriver {
+  readonly dialect = 'rn2483' as const;
+  private readonly at: AtChannel;
+  private readonly options: ResolvedDialectOptions;
+  private joined = false;
+  /** Cleared when the module shows it lost its settings (a reset of its own, `keys_not_init`). */
+  private configured = false;
+  private currentDr = 0;
+  version = '';
+
+  constructor(
+    stream: Duplex,
+    private readonly clock: Clock,
+    options: Rn2483Options,
+  ) {
+    super();
+    this.options = resolveDialectOptions(options);
+    this.at = new AtChannel(stream, clock);
+    this.at.on('line', (line) => this.onEvent(line));
+    this.at.on('closed', (error) => {
+      this.joined = false;
+      this.emit('disconnected', error);
+    });
+  }
+
+  get counters(): Readonly<LineCounters> {
+    return this.at.counters;
+  }
+
+  /** One command and its first response; error words become ProtocolErrors. */
+  private async run(text: string, name: string, shape: ValueShape = 'status', timeoutMs = this.options.commandTimeoutMs): Promise<string> {
+    const reply = await this.at.command({ text, name, timeoutMs, match: responseMatcher(shape) });
+    if (reply.final in RN2483_ERRORS) {
+      const error = responseError(name, reply.final);
+      await this.afterRefusal(reply.final);
+      throw error;
+    }
+    return reply.final;
+  }
+
+  /** What a refusal says of the module's state. */
+  private async afterRefusal(word: string): Promise<void> {
+    if (word === 'not_joined' || word === 'frame_counter_err_rejoin_needed') this.joined = false;
+    if (word === 'keys_not_init' || word === 'no_keys_init') this.configured = false;
+    // Nothing here pauses the MAC; if something did, resume it so the next attempt can go.
+    if (word === 'mac_paused') await this.run('mac resume', 'mac resume').catch(() => undefined);
+    if (word === 'silent') log.warn('the module is silenced (Silent Immediately); not overriding it');
+  }
+
+  async open(): Promise<void> {
+    this.version = await this.run('sys get ver', 'sys get ver', 'banner');
+    await this.configure();
+    this.joined = await this.queryJoined();
+    log.info({ joined: this.joined, firmware: this.version.split(' ')[1] }, 'modem configured');
+  }
+
+  private async configure(): Promise<void> {
+    const { credentials: c } = this.options;
+    this.joined = false;
+    await this.run('mac reset 868', 'mac reset');
+    await this.run(`mac set deveui ${c.devEui.toUpperCase()}`, 'mac set deveui');
+    await this.run(`mac set appeui ${c.joinEui.toUpperCase()}`, 'mac set appeui');
+    await this.run(`mac set appkey ${c.appKey.toUpperCase()}`, 'mac set appkey');
+    await this.run(`mac set adr ${this.options.adr ? 'on' : 'off'}`, 'mac set adr');
+    if (!this.options.adr && this.options.dr !== undefined) await this.run(`mac set dr ${this.options.dr}`, 'mac set dr');
+    this.configured = true;
+  }
+
+  /** `mac get status`: bit 0 is the join state (4 hex digits in 1.0.1, 8 from 1.0.3). */
+  private async queryJoined(): Promise<boolean> {
+    const status = await this.run('mac get status', 'mac get status', 'hex');
+    return (parseInt(status, 16) & 1) === 1;
+  }
+
+  private async queryDr(): Promise<number> {
+    const dr = Number(await this.run('mac get dr', 'mac get dr', 'number'));
+    if (dr > 7) throw new ProtocolError('mac get dr: unexpected value', 'malformed');
+    this.currentDr = dr;
+    return dr;
+  }
+
+  join(signal?: AbortSignal): Promise<void> {
+    return joinWithBackoff(this.clock, this.options.joinBackoffMs, () => this.joinOnce(), () => this.joined, log, signal);
+  }
+
+  /** One JoinRequest: `ok`, then `accepted` or `denied` once the join-accept windows have passed. */
+  private async joinOnce(): Promise<void> {
+    if (!this.configured) await this.configure();
+    const timeoutMs = this.options.joinTimeoutMs ?? joinRoundMs(this.currentDr, 1, 0);
+    const outcome = awaitLine(this.at, this.clock, 'mac join (accepted/denied)', timeoutMs, (line) => {
+      if (line === 'accepted') return true;
+      if (line === 'denied') return new ProtocolError('mac join: denied', 'join-failed');
+      return undefined;
+    });
+    try {
+      await this.run('mac join otaa', 'mac join');
+    } catch (error) {
+      outcome.cancel(error as Error);
+      throw error;
+    }
+    await outcome.promise;
+    this.joined = true;
+    this.emit('joined');
+  }
+
+  async send(fPort: number, payload: Uint8Array, options: SendOptions = {}): Promise<SendResult> {
+    checkUplink('mac tx', fPort, payload, this.currentDr);
+    const dr = this.currentDr;
+    const outcome = awaitLine<SendResult>(this.at, this.clock, 'mac tx (second response)', this.options.sendTimeoutMs, (line) => {
+      if (line === 'mac_tx_ok' || line.startsWith('mac_rx ')) return { delivered: true, dr };
+      if (line === 'mac_err') return { delivered: false, dr };
+      if (line === 'invalid_data_len') return new ProtocolError('mac tx: payload too long after the data rate fell', 'payload-too-long');
+      return undefined;
+    });
+    const hex = Buffer.from(payload).toString('hex').toUpperCase();
+    try {
+      await this.run(`mac tx ${options.confirmed ? 'cnf' : 'uncnf'} ${fPort} ${hex}`, 'mac tx');
+    } catch (error) {
+      outcome.cancel(error as Error);
+      if (error instanceof ProtocolError && error.code === 'payload-too-long') await this.queryDr().catch(() => undefined);
+      throw error;
+    }
+    try {
+      return await outcome.promise;
+    } catch (error) {
+      if (error instanceof ProtocolError && error.code === 'payload-too-long') await this.queryDr().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async status(): Promise<ModemStatus> {
+    const joined = await this.queryJoined();
+    const dr = await this.queryDr();
+    this.joined = joined;
+    return { joined, dr, maxPayload: maxPayload(Math.min(dr, 5)) };
+  }
+
+  /** `sys reset`: the module restarts and prints its version; its MAC settings must be applied again. */
+  async reset(): Promise<void> {
+    this.joined = false;
+    this.configured = false;
+    this.version = await this.run('sys reset', 'sys reset', 'banner');
+  }
+
+  async close(): Promise<void> {
+    this.removeAllListeners('downlink');
+  }
+
+  private onEvent(line: string): void {
+    if (line.startsWith('mac_rx ')) {
+      const downlink = parseMacRx(line);
+      if (downlink) this.emit('downlink', downlink);
+      else log.warn('malformed mac_rx from the modem');
+      return;
+    }
+    if (BANNER.test(line)) {
+      // Printed unasked: the module restarted on its own (brown-out, watchdog).
+      log.warn('the modem restarted on its own; configuring it again before the next join');
+      this.joined = false;
+      this.configured = false;
+      return;
+    }
+    if (SECOND_RESPONSES.has(line)) return;
+    this.at.unrecognised(line);
+  }
+}
+
+/** Second responses, consumed by the wait of the command that asked for them. */
+const SECOND_RESPONSES = new Set(['accepted', 'denied', 'mac_tx_ok', 'mac_err', 'invalid_data_len']);
+
+/** `mac_rx <port> <hex>` (port 1..223; the payload may be empty). */
+export function parseMacRx(line: string): Downlink | undefined {
+  const m = /^mac_rx (\d{1,3})(?: ([0-9A-Fa-f]*))?$/.exec(line);
+  if (!m) return undefined;
+  const fPort = Number(m[1]);
+  const hex = m[2] ?? '';
+  if (fPort < 1 || fPort > 223 || hex.length % 2 !== 0) return undefined;
+  return { fPort, payload: Buffer.from(hex, 'hex') };
+}
