@@ -42,6 +42,9 @@ const STATUSES = new Set([
 
 export type Rui3Options = DialectOptions;
 
+/** Join and TX events (in the old spellings too), consumed by the wait of the command that caused them. */
+const KNOWN_EVENT = /^\+EVT:(JOINED|JOIN[_ ]FAILED.*|TX_DONE|SEND[_ ]CONFIRMED[_ ](OK|FAILED.*))$/;
+
 /** One AT+JOIN round: the module's own attempts and their spacing (AT+JOIN=1:0:10:8). */
 const JOIN_ATTEMPTS = 8;
 const JOIN_SPACING_MS = 10_000;
@@ -223,7 +226,7 @@ export class Rui3Modem extends EventEmitter<LoraModemEvents> implements DialectD
     }
     // TX and join events are consumed by the wait of the command that caused them; a late OK or a
     // status after a timeout, a boot banner, or half a line is counted and skipped.
-    if (line.startsWith('+EVT:') || STATUSES.has(line)) return;
+    if (KNOWN_EVENT.test(line) || STATUSES.has(line)) return;
     this.at.unrecognised(line);
   }
 }
