@@ -28,6 +28,8 @@ export class EmulatedRn2483 extends EmulatedModule {
   private paused = false;
   private silent = false;
   private keysSet = { appEui: false, appKey: false };
+  /** What `mac save` put in the module's EEPROM: restored after a reset, as the module does. */
+  private saved: { devEui: string; joinEui: string; appKey: string; adr: boolean; dr: number } | undefined;
 
   /** What the module prints after a reset and to `sys get ver`. */
   get banner(): string {
@@ -39,9 +41,15 @@ export class EmulatedRn2483 extends EmulatedModule {
     this.silent = true;
   }
 
+  /** A reset loses every setting not saved with `mac save`. */
   protected onPowerCycle(): void {
-    this.joining = false;
+    this.macReset();
     this.paused = false;
+    const saved = this.saved;
+    if (saved) {
+      Object.assign(this.mac, saved);
+      this.keysSet = { appEui: saved.joinEui !== '', appKey: saved.appKey !== '' };
+    }
   }
 
   protected isResetCommand(line: string): boolean {
@@ -88,6 +96,7 @@ export class EmulatedRn2483 extends EmulatedModule {
         this.silent = false;
         return 'ok';
       case 'save':
+        this.saved = { devEui: this.mac.devEui, joinEui: this.mac.joinEui, appKey: this.mac.appKey, adr: this.mac.adr, dr: this.mac.dr };
         return 'ok';
       default:
         return 'invalid_param';

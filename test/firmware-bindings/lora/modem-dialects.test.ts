@@ -88,6 +88,24 @@ for (const fixture of DIALECTS) {
       assert.equal(Buffer.from(got[0]!.payload).toString('hex'), '0807');
     });
 
+    it('tells a confirmed uplink the network acknowledged from one whose ACK never came', async () => {
+      let covered = true;
+      const { clock, modem, published } = await joinedRig(fixture, { coverage: () => covered });
+      assert.equal((await runWhile(clock, modem.send(5, Uint8Array.from([1]), { confirmed: true }))).delivered, true);
+      await clock.advance(20_000);
+      const sent = modem.send(5, Uint8Array.from([2]), { confirmed: true });
+      await clock.advance(500);
+      covered = false; // the uplink got through; its ACK does not
+      assert.equal((await runWhile(clock, sent)).delivered, false);
+      assert.deepEqual(
+        published.map((u) => [u.payload.toString('hex'), u.confirmed]),
+        [
+          ['01', true],
+          ['02', true],
+        ],
+      );
+    });
+
     it('is refused with busy when a second uplink is asked while the first is on air', async () => {
       const { clock, modem, published } = await joinedRig(fixture);
       const first = modem.send(2, Uint8Array.from([1]));

@@ -9,6 +9,7 @@ import { lora } from '../../../simulator/lorawan/lora-packet.js';
 import { NetworkServerEmulator } from '../../../simulator/lorawan/network-server.js';
 import type { NsUplink } from '../../../simulator/lorawan/uplink-event.js';
 import { chirpStackUplinkEvent } from '../../../simulator/lorawan/uplink-event.js';
+import { runWhile } from '../../helpers/modem-rig.js';
 
 // Plainly test keys.
 const TEST_DEVICE = { devEui: '70b3d57ed0001234', joinEui: '70b3d57ed0000000', appKey: '000102030405060708090a0b0c0d0e0f' };
@@ -35,19 +36,6 @@ function rig(options: { uplinkLoss?: number; coverage?: (t: number) => boolean }
   const emulated = new EmulatedRui3(device, clock, air, rng.fork('modem'), { factoryDevEui: TEST_DEVICE.devEui });
   const modem = new Rui3Modem(host, clock, { credentials: TEST_DEVICE, joinBackoffMs: { first: 10_000, factor: 2, max: 60_000 } });
   return { clock, air, ns, published, emulated, modem };
-}
-
-/** Advances virtual time until the task settles (or the limit passes), then returns its outcome. */
-async function runWhile<T>(clock: VirtualClock, task: Promise<T>, limitMs = 600_000): Promise<T> {
-  let outcome: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
-  task.then(
-    (value) => (outcome = { ok: true, value }),
-    (error: unknown) => (outcome = { ok: false, error }),
-  );
-  for (let t = 0; t < limitMs && !outcome; t += 250) await clock.advance(250);
-  if (!outcome) throw new Error(`task still pending after ${limitMs} ms of virtual time`);
-  if (!outcome.ok) throw outcome.error;
-  return outcome.value;
 }
 
 describe('RUI3 driver against the emulated module, the air and the network server', () => {
