@@ -4,11 +4,13 @@
  * the wait for a "second response" (an event line that finishes a command after its status).
  * Knows no dialect's strings; must never log keys or payloads above debug.
  */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.js';
 import type { Clock } from '../../common/clock.js';
 import { DisconnectedError, ProtocolError, TimeoutError } from '../../common/errors.js';
-import type { AtChannel } from './at-channel.js';
-import type { LoraModem, OtaaCredentials } from './modem.js';
+import { AtChannel } from './at-channel.js';
+import type { LoraModem, LoraModemEvents, ModemDialect, ModemStatus, OtaaCredentials, SendOptions, SendResult } from './modem.js';
 import { LORAWAN_OVERHEAD_BYTES, offTimeMs, uplinkTimeOnAirMs } from './airtime.js';
 import { JOIN_ACCEPT_DELAY2_MS, maxPayload } from './region-eu868.js';
 
@@ -164,4 +166,81 @@ export function awaitLine<T>(
   // A cancelled wait nobody awaits must not become an unhandled rejection.
   promise.catch(() => undefined);
   return { promise, cancel: (error) => finish(error) };
+}
+
+/**
+ * The frame of a dialect driver: the channel on the stream, join state and data rate, the join
+ * loop, and commands whose outcome is a later line. A dialect adds its strings: open, one join
+ * round, send, status, reset and its unsolicited lines.
+ */
+export abstract class AtDialectDriver extends EventEmitter<LoraModemEvents> implements DialectDriver {
+  abstract readonly dialect: ModemDialect;
+  protected readonly at: AtChannel;
+  protected readonly options: ResolvedDialectOptions;
+  protected joined = false;
+  /** The data rate the module last reported; payload limits follow it. */
+  protected currentDr = 0;
+
+  constructor(
+    stream: Duplex,
+    protected readonly clock: Clock,
+    options: DialectOptions,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.options = resolveDialectOptions(options);
+    this.at = new AtChannel(stream, clock);
+    this.at.on('line', (line) => this.onUnsolicited(line));
+    this.at.on('closed', (error) => {
+      this.joined = false;
+      this.emit('disconnected', error);
+    });
+  }
+
+  get counters(): Readonly<LineCounters> {
+    return this.at.counters;
+  }
+
+  abstract open(): Promise<void>;
+  abstract send(fPort: number, payload: Uint8Array, options?: SendOptions): Promise<SendResult>;
+  abstract status(): Promise<ModemStatus>;
+  abstract reset(): Promise<void>;
+  /** One join round as the dialect makes it; resolves once joined. */
+  protected abstract joinRound(): Promise<void>;
+  /** A line no command was waiting for. */
+  protected abstract onUnsolicited(line: string): void;
+
+  join(signal?: AbortSignal): Promise<void> {
+    return joinWithBackoff(this.clock, this.options.joinBackoffMs, () => this.joinRound(), () => this.joined, this.log, signal);
+  }
+
+  async close(): Promise<void> {
+    this.removeAllListeners('downlink');
+  }
+
+  protected markJoined(): void {
+    this.joined = true;
+    this.emit('joined');
+  }
+
+  /**
+   * A command answered first by a status and later by the line `decide` settles on. The wait starts
+   * before the command is written, so a second response in the same chunk is not missed; if the
+   * command is refused, the wait is dropped and the refusal thrown.
+   */
+  protected async withSecondResponse<T>(
+    name: string,
+    timeoutMs: number,
+    decide: (line: string) => T | Error | undefined,
+    command: () => Promise<unknown>,
+  ): Promise<T> {
+    const outcome = awaitLine(this.at, this.clock, name, timeoutMs, decide);
+    try {
+      await command();
+    } catch (error) {
+      outcome.cancel(error as Error);
+      throw error;
+    }
+    return outcome.promise;
+  }
 }

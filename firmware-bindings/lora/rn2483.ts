@@ -5,24 +5,13 @@
  * enforces the duty cycle itself (`no_free_ch`). Speaks only this dialect; meaning lives above.
  * Must never log the AppKey or any payload at a level above debug.
  */
-import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../../common/clock.js';
 import { ProtocolError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
-import { AtChannel, type LineVerdict } from './at-channel.js';
-import {
-  awaitLine,
-  checkUplink,
-  joinRoundMs,
-  joinWithBackoff,
-  resolveDialectOptions,
-  type DialectDriver,
-  type DialectOptions,
-  type LineCounters,
-  type ResolvedDialectOptions,
-} from './dialect-common.js';
-import type { Downlink, LoraModemEvents, ModemStatus, SendOptions, SendResult } from './modem.js';
+import type { LineVerdict } from './at-channel.js';
+import { AtDialectDriver, checkUplink, joinRoundMs, type DialectOptions } from './dialect-common.js';
+import type { Downlink, ModemStatus, SendOptions, SendResult } from './modem.js';
 import { maxPayload } from './region-eu868.js';
 
 const log = moduleLogger('lora.rn2483');
@@ -72,33 +61,14 @@ function responseError(command: string, word: string): ProtocolError {
   return new ProtocolError(`${command}: ${word}`, RN2483_ERRORS[word] ?? 'rejected');
 }
 
-export class Rn2483Modem extends EventEmitter<LoraModemEvents> implements DialectDriver {
+export class Rn2483Modem extends AtDialectDriver {
   readonly dialect = 'rn2483' as const;
-  private readonly at: AtChannel;
-  private readonly options: ResolvedDialectOptions;
-  private joined = false;
   /** Cleared when the module shows it lost its settings (a reset of its own, `keys_not_init`). */
   private configured = false;
-  private currentDr = 0;
   version = '';
 
-  constructor(
-    stream: Duplex,
-    private readonly clock: Clock,
-    options: Rn2483Options,
-  ) {
-    super();
-    this.options = resolveDialectOptions(options);
-    this.at = new AtChannel(stream, clock);
-    this.at.on('line', (line) => this.onEvent(line));
-    this.at.on('closed', (error) => {
-      this.joined = false;
-      this.emit('disconnected', error);
-    });
-  }
-
-  get counters(): Readonly<LineCounters> {
-    return this.at.counters;
+  constructor(stream: Duplex, clock: Clock, options: Rn2483Options) {
+    super(stream, clock, options, log);
   }
 
   /** One command and its first response; error words become ProtocolErrors. */
@@ -153,50 +123,37 @@ export class Rn2483Modem extends EventEmitter<LoraModemEvents> implements Dialec
     return dr;
   }
 
-  join(signal?: AbortSignal): Promise<void> {
-    return joinWithBackoff(this.clock, this.options.joinBackoffMs, () => this.joinOnce(), () => this.joined, log, signal);
-  }
-
   /** One JoinRequest: `ok`, then `accepted` or `denied` once the join-accept windows have passed. */
-  private async joinOnce(): Promise<void> {
+  protected async joinRound(): Promise<void> {
     if (!this.configured) await this.configure();
     const timeoutMs = this.options.joinTimeoutMs ?? joinRoundMs(this.currentDr, 1, 0);
-    const outcome = awaitLine(this.at, this.clock, 'mac join (accepted/denied)', timeoutMs, (line) => {
-      if (line === 'accepted') return true;
-      if (line === 'denied') return new ProtocolError('mac join: denied', 'join-failed');
-      return undefined;
-    });
-    try {
-      await this.run('mac join otaa', 'mac join');
-    } catch (error) {
-      outcome.cancel(error as Error);
-      throw error;
-    }
-    await outcome.promise;
-    this.joined = true;
-    this.emit('joined');
+    await this.withSecondResponse(
+      'mac join (accepted/denied)',
+      timeoutMs,
+      (line) => (line === 'accepted' ? true : line === 'denied' ? new ProtocolError('mac join: denied', 'join-failed') : undefined),
+      () => this.run('mac join otaa', 'mac join'),
+    );
+    this.markJoined();
   }
 
   async send(fPort: number, payload: Uint8Array, options: SendOptions = {}): Promise<SendResult> {
     checkUplink('mac tx', fPort, payload, this.currentDr);
     const dr = this.currentDr;
-    const outcome = awaitLine<SendResult>(this.at, this.clock, 'mac tx (second response)', this.options.sendTimeoutMs, (line) => {
-      if (line === 'mac_tx_ok' || line.startsWith('mac_rx ')) return { delivered: true, dr };
-      if (line === 'mac_err') return { delivered: false, dr };
-      if (line === 'invalid_data_len') return new ProtocolError('mac tx: payload too long after the data rate fell', 'payload-too-long');
-      return undefined;
-    });
     const hex = Buffer.from(payload).toString('hex').toUpperCase();
     try {
-      await this.run(`mac tx ${options.confirmed ? 'cnf' : 'uncnf'} ${fPort} ${hex}`, 'mac tx');
+      return await this.withSecondResponse<SendResult>(
+        'mac tx (second response)',
+        this.options.sendTimeoutMs,
+        (line) => {
+          if (line === 'mac_tx_ok' || line.startsWith('mac_rx ')) return { delivered: true, dr };
+          if (line === 'mac_err') return { delivered: false, dr };
+          if (line === 'invalid_data_len') return new ProtocolError('mac tx: payload too long after the data rate fell', 'payload-too-long');
+          return undefined;
+        },
+        () => this.run(`mac tx ${options.confirmed ? 'cnf' : 'uncnf'} ${fPort} ${hex}`, 'mac tx'),
+      );
     } catch (error) {
-      outcome.cancel(error as Error);
-      if (error instanceof ProtocolError && error.code === 'payload-too-long') await this.queryDr().catch(() => undefined);
-      throw error;
-    }
-    try {
-      return await outcome.promise;
-    } catch (error) {
+      // The data rate fell under us: learn the new one, so the next limit check is right.
       if (error instanceof ProtocolError && error.code === 'payload-too-long') await this.queryDr().catch(() => undefined);
       throw error;
     }
@@ -216,11 +173,7 @@ export class Rn2483Modem extends EventEmitter<LoraModemEvents> implements Dialec
     this.version = await this.run('sys reset', 'sys reset', 'banner');
   }
 
-  async close(): Promise<void> {
-    this.removeAllListeners('downlink');
-  }
-
-  private onEvent(line: string): void {
+  protected onUnsolicited(line: string): void {
     if (line.startsWith('mac_rx ')) {
       const downlink = parseMacRx(line);
       if (downlink) this.emit('downlink', downlink);

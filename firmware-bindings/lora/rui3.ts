@@ -3,25 +3,14 @@
  * line, asynchronous +EVT: lines. Speaks only this dialect; meaning (reports, acks) lives above.
  * Must never log the AppKey or any payload at a level above debug.
  */
-import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../../common/clock.js';
 import { ProtocolError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
-import { AtChannel, type AtCommand, type LineVerdict } from './at-channel.js';
-import {
-  awaitLine,
-  checkUplink,
-  joinRoundMs,
-  joinWithBackoff,
-  resolveDialectOptions,
-  type DialectDriver,
-  type DialectOptions,
-  type LineCounters,
-  type ResolvedDialectOptions,
-} from './dialect-common.js';
+import type { AtCommand, LineVerdict } from './at-channel.js';
+import { AtDialectDriver, checkUplink, joinRoundMs, type DialectOptions } from './dialect-common.js';
 import { maxPayload } from './region-eu868.js';
-import type { Downlink, LoraModemEvents, ModemStatus, SendOptions, SendResult } from './modem.js';
+import type { Downlink, ModemStatus, SendOptions, SendResult } from './modem.js';
 
 const log = moduleLogger('lora.rui3');
 
@@ -74,30 +63,11 @@ function statusError(command: string, status: string): ProtocolError {
   }
 }
 
-export class Rui3Modem extends EventEmitter<LoraModemEvents> implements DialectDriver {
+export class Rui3Modem extends AtDialectDriver {
   readonly dialect = 'rui3' as const;
-  private readonly at: AtChannel;
-  private readonly options: ResolvedDialectOptions;
-  private joined = false;
-  private currentDr = 0;
 
-  constructor(
-    stream: Duplex,
-    private readonly clock: Clock,
-    options: Rui3Options,
-  ) {
-    super();
-    this.options = resolveDialectOptions(options);
-    this.at = new AtChannel(stream, clock);
-    this.at.on('line', (line) => this.onEvent(line));
-    this.at.on('closed', (error) => {
-      this.joined = false;
-      this.emit('disconnected', error);
-    });
-  }
-
-  get counters(): Readonly<LineCounters> {
-    return this.at.counters;
+  constructor(stream: Duplex, clock: Clock, options: Rui3Options) {
+    super(stream, clock, options, log);
   }
 
   private async run(text: string, name = text.split('=')[0]!, timeoutMs = this.options.commandTimeoutMs): Promise<string[]> {
@@ -131,29 +101,20 @@ export class Rui3Modem extends EventEmitter<LoraModemEvents> implements DialectD
     log.info({ joined: this.joined }, 'modem configured');
   }
 
-  join(signal?: AbortSignal): Promise<void> {
-    return joinWithBackoff(this.clock, this.options.joinBackoffMs, () => this.joinOnce(), () => this.joined, log, signal);
-  }
-
   /** One AT+JOIN round (the module's own 8 attempts 10 s apart), until +EVT:JOINED or JOIN_FAILED. */
-  private async joinOnce(): Promise<void> {
+  protected async joinRound(): Promise<void> {
     const timeoutMs = this.options.joinTimeoutMs ?? joinRoundMs(this.currentDr, JOIN_ATTEMPTS, JOIN_SPACING_MS);
-    const outcome = awaitLine(this.at, this.clock, 'AT+JOIN (join event)', timeoutMs, (line) => {
-      if (line === '+EVT:JOINED') return true;
-      if (line.startsWith('+EVT:JOIN_FAILED') || line.startsWith('+EVT:JOIN FAILED')) {
-        return new ProtocolError(`join failed (${line.slice(5)})`, 'join-failed');
-      }
-      return undefined;
-    });
-    try {
-      await this.run(`AT+JOIN=1:0:${JOIN_SPACING_MS / 1000}:${JOIN_ATTEMPTS}`, 'AT+JOIN');
-    } catch (error) {
-      outcome.cancel(error as Error);
-      throw error;
-    }
-    await outcome.promise;
-    this.joined = true;
-    this.emit('joined');
+    await this.withSecondResponse(
+      'AT+JOIN (join event)',
+      timeoutMs,
+      (line) => {
+        if (line === '+EVT:JOINED') return true;
+        if (line.startsWith('+EVT:JOIN_FAILED') || line.startsWith('+EVT:JOIN FAILED')) return new ProtocolError(`join failed (${line.slice(5)})`, 'join-failed');
+        return undefined;
+      },
+      () => this.run(`AT+JOIN=1:0:${JOIN_SPACING_MS / 1000}:${JOIN_ATTEMPTS}`, 'AT+JOIN'),
+    );
+    this.markJoined();
   }
 
   async send(fPort: number, payload: Uint8Array, options: SendOptions = {}): Promise<SendResult> {
@@ -161,19 +122,21 @@ export class Rui3Modem extends EventEmitter<LoraModemEvents> implements DialectD
     checkUplink('AT+SEND', fPort, payload, this.currentDr);
     await this.run(`AT+CFM=${confirmed ? 1 : 0}`);
     const dr = this.currentDr;
-    const outcome = awaitLine<SendResult>(this.at, this.clock, 'AT+SEND (TX events)', this.options.sendTimeoutMs, (line) => {
-      if (line === '+EVT:TX_DONE' && !confirmed) return { delivered: true, dr };
-      if (line === '+EVT:SEND_CONFIRMED_OK' || line === '+EVT:SEND CONFIRMED OK') return { delivered: true, dr };
-      if (line.startsWith('+EVT:SEND_CONFIRMED_FAILED') || line.startsWith('+EVT:SEND CONFIRMED FAILED')) return { delivered: false, dr };
-      return undefined;
-    });
     try {
-      await this.run(`AT+SEND=${fPort}:${Buffer.from(payload).toString('hex').toUpperCase()}`, 'AT+SEND');
+      return await this.withSecondResponse<SendResult>(
+        'AT+SEND (TX events)',
+        this.options.sendTimeoutMs,
+        (line) => {
+          if (line === '+EVT:TX_DONE' && !confirmed) return { delivered: true, dr };
+          if (line === '+EVT:SEND_CONFIRMED_OK' || line === '+EVT:SEND CONFIRMED OK') return { delivered: true, dr };
+          if (line.startsWith('+EVT:SEND_CONFIRMED_FAILED') || line.startsWith('+EVT:SEND CONFIRMED FAILED')) return { delivered: false, dr };
+          return undefined;
+        },
+        () => this.run(`AT+SEND=${fPort}:${Buffer.from(payload).toString('hex').toUpperCase()}`, 'AT+SEND'),
+      );
     } catch (error) {
-      outcome.cancel(error as Error);
       throw await this.explainRefusal(error, payload.length);
     }
-    return outcome.promise;
   }
 
   /**
@@ -213,11 +176,7 @@ export class Rui3Modem extends EventEmitter<LoraModemEvents> implements DialectD
     await this.run('AT');
   }
 
-  async close(): Promise<void> {
-    this.removeAllListeners('downlink');
-  }
-
-  private onEvent(line: string): void {
+  protected onUnsolicited(line: string): void {
     if (line.startsWith('+EVT:RX_')) {
       const downlink = parseRx(line);
       if (downlink) this.emit('downlink', downlink);
