@@ -10,8 +10,7 @@ import { createDuplexPair } from '../../common/duplex-pair.js';
 import { Rng } from '../../common/random.js';
 import type { DialectDriver, DialectOptions } from '../../firmware-bindings/lora/dialect-common.js';
 import type { ModemDialect } from '../../firmware-bindings/lora/modem.js';
-import { RN2483_SERIAL, Rn2483Modem } from '../../firmware-bindings/lora/rn2483.js';
-import { RUI3_SERIAL, Rui3Modem } from '../../firmware-bindings/lora/rui3.js';
+import { MODEM_DIALECTS } from '../../firmware-bindings/lora/dialects.js';
 import type { SerialSettings } from '../../firmware-bindings/transport/serial-port.js';
 import { Air, type Reception } from '../../simulator/lorawan/air.js';
 import type { EmulatedModemOptions, EmulatedModule } from '../../simulator/lorawan/emulated-module.js';
@@ -42,8 +41,8 @@ export interface DialectFixture {
 export const DIALECTS: readonly DialectFixture[] = [
   {
     dialect: 'rui3',
-    serial: RUI3_SERIAL,
-    driver: (stream, clock, options) => new Rui3Modem(stream, clock, options),
+    serial: MODEM_DIALECTS.rui3.serial,
+    driver: MODEM_DIALECTS.rui3.create,
     emulate: (stream, clock, air, rng, options) => new EmulatedRui3(stream, clock, air, rng, options),
     dutyCycleCode: 'busy',
     joinCommand: /^AT\+JOIN=/,
@@ -52,8 +51,8 @@ export const DIALECTS: readonly DialectFixture[] = [
   },
   {
     dialect: 'rn2483',
-    serial: RN2483_SERIAL,
-    driver: (stream, clock, options) => new Rn2483Modem(stream, clock, options),
+    serial: MODEM_DIALECTS.rn2483.serial,
+    driver: MODEM_DIALECTS.rn2483.create,
     emulate: (stream, clock, air, rng, options) => new EmulatedRn2483(stream, clock, air, rng, options),
     dutyCycleCode: 'duty-cycle',
     joinCommand: /^mac join otaa$/,
