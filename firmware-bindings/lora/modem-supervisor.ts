@@ -166,6 +166,7 @@ export class ModemSupervisor extends EventEmitter<LoraModemEvents> implements Lo
         log.warn({ error: (error as Error).message }, 'hardware reset did not bring the modem back');
       }
     }
+    if (driver !== this.driver) return; // the port went away meanwhile: reconnecting takes over
     this.stats.failedRecoveries++;
     log.error({ dialect: this.dialect }, 'modem still not answering; trying again after more timeouts');
   }

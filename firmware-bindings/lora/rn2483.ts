@@ -37,13 +37,17 @@ export const RN2483_ERRORS: Readonly<Record<string, string>> = Object.freeze({
   no_keys_init: 'rejected',
 });
 
+function isErrorWord(line: string): boolean {
+  return Object.hasOwn(RN2483_ERRORS, line);
+}
+
 /** The version line (`sys get ver`, and what the module prints after any reset). */
 const BANNER = /^RN2483 \d+\.\d+\.\d+ /;
 
-type ValueShape = 'status' | 'number' | 'hex' | 'banner';
+type ValueShape = 'status' | 'dr' | 'hex' | 'banner';
 
 const VALUE_SHAPES: Record<Exclude<ValueShape, 'status'>, RegExp> = {
-  number: /^\d{1,10}$/,
+  dr: /^[0-7]$/,
   hex: /^[0-9A-Fa-f]{4,8}$/,
   banner: BANNER,
 };
@@ -51,7 +55,7 @@ const VALUE_SHAPES: Record<Exclude<ValueShape, 'status'>, RegExp> = {
 /** A response is the one line of the expected shape, or an error word. */
 function responseMatcher(shape: ValueShape): (line: string) => LineVerdict {
   return (line) => {
-    if (line in RN2483_ERRORS) return 'final';
+    if (isErrorWord(line)) return 'final';
     if (shape === 'status') return line === 'ok' ? 'final' : 'unrelated';
     return VALUE_SHAPES[shape].test(line) ? 'final' : 'unrelated';
   };
@@ -74,7 +78,7 @@ export class Rn2483Modem extends AtDialectDriver {
   /** One command and its first response; error words become ProtocolErrors. */
   private async run(text: string, name: string, shape: ValueShape = 'status', timeoutMs = this.options.commandTimeoutMs): Promise<string> {
     const reply = await this.at.command({ text, name, timeoutMs, match: responseMatcher(shape) });
-    if (reply.final in RN2483_ERRORS) {
+    if (isErrorWord(reply.final)) {
       const error = responseError(name, reply.final);
       await this.afterRefusal(reply.final);
       throw error;
@@ -117,8 +121,7 @@ export class Rn2483Modem extends AtDialectDriver {
   }
 
   private async queryDr(): Promise<number> {
-    const dr = Number(await this.run('mac get dr', 'mac get dr', 'number'));
-    if (dr > 7) throw new ProtocolError('mac get dr: unexpected value', 'malformed');
+    const dr = Number(await this.run('mac get dr', 'mac get dr', 'dr'));
     this.currentDr = dr;
     return dr;
   }

@@ -126,6 +126,15 @@ describe('RN2483 driver: the exact strings', () => {
     });
   });
 
+  it('lets only a response of the expected shape finish a command; anything else is skipped and counted', async () => {
+    const setup = setupScript(() => undefined);
+    const { clock, modem } = scriptedModule((line) => (line === 'mac get dr' ? ['constructor', 'ok', '00000001', 'mac_tx_ok', '3'] : setup(line)));
+    await runWhile(clock, modem.open());
+    const before = modem.counters.unknownLines;
+    assert.equal((await runWhile(clock, modem.status())).dr, 3);
+    assert.equal(modem.counters.unknownLines - before, 3, 'constructor, ok and 00000001 (mac_tx_ok is a known second response)');
+  });
+
   it('parses mac_rx strictly', () => {
     assert.deepEqual(parseMacRx('mac_rx 1 00FF'), { fPort: 1, payload: Buffer.from([0, 255]) });
     assert.deepEqual(parseMacRx('mac_rx 223'), { fPort: 223, payload: Buffer.alloc(0) });
