@@ -134,3 +134,24 @@ export async function runWhile<T>(clock: VirtualClock, task: Promise<T>, limitMs
   if (!outcome.ok) throw outcome.error;
   return outcome.value;
 }
+
+/**
+ * A module that answers from a script, for strings the emulators never say on their own: the script
+ * maps each command line to the lines to write back (undefined: stay silent).
+ */
+export function scriptedPeer<M>(script: (line: string) => string[] | undefined, driver: (host: Duplex, clock: VirtualClock) => M) {
+  const clock = new VirtualClock(0);
+  const [host, device] = createDuplexPair();
+  const heard: string[] = [];
+  let rest = '';
+  device.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString('latin1')).split('\n');
+    rest = parts.pop()!;
+    for (const part of parts) {
+      const line = part.replace(/\r$/, '');
+      heard.push(line);
+      for (const reply of script(line) ?? []) device.write(`${reply}\r\n`);
+    }
+  });
+  return { clock, modem: driver(host, clock), heard };
+}

@@ -1,34 +1,14 @@
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../../../common/clock.js';
-import { createDuplexPair } from '../../../common/duplex-pair.js';
 import { ProtocolError, TimeoutError } from '../../../common/errors.js';
 import { RN2483_ERRORS, Rn2483Modem, parseMacRx } from '../../../firmware-bindings/lora/rn2483.js';
 import type { EmulatedRn2483 } from '../../../simulator/lorawan/emulated-rn2483.js';
-import { DIALECTS, TEST_DEVICE, modemRig, runWhile } from '../../helpers/modem-rig.js';
+import { DIALECTS, TEST_DEVICE, modemRig, runWhile, scriptedPeer } from '../../helpers/modem-rig.js';
 
 const RN2483 = DIALECTS.find((d) => d.dialect === 'rn2483')!;
 const BANNER = 'RN2483 1.0.5 Oct 31 2018 15:06:52';
 
-/**
- * A module that answers from a script, for the strings the emulator never says on its own: the
- * script maps a command line to the lines to write back (undefined: stay silent).
- */
 function scriptedModule(script: (line: string) => string[] | undefined) {
-  const clock = new VirtualClock(0);
-  const [host, device] = createDuplexPair();
-  const heard: string[] = [];
-  let rest = '';
-  device.on('data', (chunk: Buffer) => {
-    const parts = (rest + chunk.toString('latin1')).split('\n');
-    rest = parts.pop()!;
-    for (const part of parts) {
-      const line = part.replace(/\r$/, '');
-      heard.push(line);
-      for (const reply of script(line) ?? []) device.write(`${reply}\r\n`);
-    }
-  });
-  const modem = new Rn2483Modem(host, clock, { credentials: TEST_DEVICE, commandTimeoutMs: 500, joinBackoffMs: { first: 1000, factor: 2, max: 4000 } });
-  return { clock, modem, heard };
+  return scriptedPeer(script, (host, clock) => new Rn2483Modem(host, clock, { credentials: TEST_DEVICE, commandTimeoutMs: 500, joinBackoffMs: { first: 1000, factor: 2, max: 4000 } }));
 }
 
 /** Answers the set-up commands as a fresh module does; `tx` and `join` as the test says. */
