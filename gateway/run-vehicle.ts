@@ -1,15 +1,12 @@
 /**
  * Starts the gateway on a vehicle from its validated config: opens the modem's serial port, the
  * outbox file, the estimator and the configured sources, and runs until told to stop (SIGTERM from
- * systemd). Reconnection of ports is the bindings' business; this only wires and supervises.
+ * systemd). Reconnection of ports is the bindings' business (the modem's: vehicle-modem.ts); this
+ * only wires and supervises.
  */
 import { SystemClock } from '../common/clock.js';
-import { ConfigError } from '../common/errors.js';
 import { configureLogging, moduleLogger } from '../common/log.js';
 import { localDayStart } from '../common/time.js';
-import type { LoraModem } from '../firmware-bindings/lora/modem.js';
-import { RUI3_SERIAL, Rui3Modem } from '../firmware-bindings/lora/rui3.js';
-import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
 import type { GatewayConfig, GatewaySecrets } from './config.js';
 import { RunningSumEstimator, type LoadEstimator } from './estimation/estimator.js';
 import { OnnxEstimator } from './estimation/onnx-estimator.js';
@@ -27,6 +24,8 @@ import type { Clock } from '../common/clock.js';
 import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
 import { Outbox } from './uplink/outbox.js';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './uplink/uplink-scheduler.js';
+import { vehicleModem } from './vehicle-modem.js';
+import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
 
 /** major*10000 + minor*100 + patch, as the health frame carries it. */
 const SOFTWARE_VERSION = 100;
@@ -49,13 +48,8 @@ const log = moduleLogger('gateway.run');
 export async function runVehicleGateway(config: GatewayConfig, secrets: GatewaySecrets, signal: AbortSignal): Promise<void> {
   configureLogging({ level: config.log.level });
   const clock = new SystemClock();
-  if (config.modem.dialect !== 'rui3') throw new ConfigError('modem.dialect', `${config.modem.dialect} is not supported by this build yet`);
-  const port = await openSerialPort({ path: config.modem.port, ...RUI3_SERIAL, baudRate: config.modem.baudRate ?? RUI3_SERIAL.baudRate });
-  const modem: LoraModem = new Rui3Modem(port, clock, {
-    credentials: { devEui: config.lorawan.devEui, joinEui: config.lorawan.joinEui, appKey: secrets.appKey },
-    adr: config.modem.adr,
-    ...(config.modem.dataRate !== undefined ? { dr: config.modem.dataRate } : {}),
-  });
+  // The dialect (rui3 | rn2483) picks driver and serial settings; the supervisor owns the port.
+  const modem = vehicleModem(config, secrets, clock);
   const estimator = await vehicleEstimator(config);
   const outbox = new Outbox({ path: config.uplink.outboxPath, maxReports: config.uplink.outboxMaxReports });
   const gateway = new Gateway(
@@ -91,7 +85,6 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
   await sources.stop();
   await gateway.stop();
   outbox.close();
-  port.destroy();
 }
 
 /**

@@ -49,7 +49,7 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   private inFlight: InFlight | undefined;
   private readonly queue: Array<() => void> = [];
   private closedError: Error | undefined;
-  readonly counters = { linesIn: 0, droppedLines: 0, timeouts: 0 };
+  readonly counters = { linesIn: 0, droppedLines: 0, unknownLines: 0, timeouts: 0 };
 
   constructor(
     private readonly stream: Duplex,
@@ -89,6 +89,16 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   /** Writes a raw line without waiting for anything (e.g. a wake-up or reset). */
   writeLine(text: string): void {
     if (!this.closedError) this.stream.write(text + this.lineEnding, 'latin1');
+  }
+
+  /**
+   * The dialect read a clean line it has no use for (a half line, a stray reply): counted and
+   * logged, never acted on.
+   */
+  unrecognised(line: string): void {
+    this.counters.unknownLines++;
+    log.warn({ length: line.length }, 'skipped a line the modem sent unasked');
+    if (log.isLevelEnabled('debug')) log.debug({ line: line.slice(0, 80) }, 'unrecognised line');
   }
 
   private onLine(raw: string): void {

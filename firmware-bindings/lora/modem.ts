@@ -41,8 +41,10 @@ export interface ModemStatus {
 export interface LoraModemEvents {
   downlink: [Downlink];
   joined: [];
-  /** The byte stream went away; the owner reconnects. */
+  /** The byte stream went away; the owner (modem-supervisor.ts) reconnects. */
   disconnected: [Error];
+  /** Only from the supervisor: the module answers again after a reset or on a new stream, not joined. */
+  recovered: ['reset' | 'reconnect'];
 }
 
 /**

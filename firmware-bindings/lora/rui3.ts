@@ -3,22 +3,14 @@
  * line, asynchronous +EVT: lines. Speaks only this dialect; meaning (reports, acks) lives above.
  * Must never log the AppKey or any payload at a level above debug.
  */
-import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../../common/clock.js';
-import { ProtocolError, TimeoutError } from '../../common/errors.js';
+import { ProtocolError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
-import { AtChannel, type AtCommand, type LineVerdict } from './at-channel.js';
+import type { AtCommand, LineVerdict } from './at-channel.js';
+import { AtDialectDriver, checkUplink, joinRoundMs, type DialectOptions } from './dialect-common.js';
 import { maxPayload } from './region-eu868.js';
-import type {
-  Downlink,
-  LoraModem,
-  LoraModemEvents,
-  ModemStatus,
-  OtaaCredentials,
-  SendOptions,
-  SendResult,
-} from './modem.js';
+import type { Downlink, ModemStatus, SendOptions, SendResult } from './modem.js';
 
 const log = moduleLogger('lora.rui3');
 
@@ -37,20 +29,17 @@ const STATUSES = new Set([
   'AT_UNSUPPORTED_BAND',
 ]);
 
-export interface Rui3Options {
-  credentials: OtaaCredentials;
-  /** Let the network adapt the data rate (ADR). */
-  adr?: boolean;
-  /** Fixed data rate when ADR is off. */
-  dr?: number;
-  commandTimeoutMs?: number;
-  /** How long one AT+JOIN round (the module's own attempts) may take. */
-  joinTimeoutMs?: number;
-  /** Back-off between join rounds: first, factor, cap. */
-  joinBackoffMs?: { first: number; factor: number; max: number };
-  /** How long after AT+SEND's OK the TX events may take (airtime + RX windows). */
-  sendTimeoutMs?: number;
-}
+export type Rui3Options = DialectOptions;
+
+/** Join and TX events (in the old spellings too), consumed by the wait of the command that caused them. */
+const KNOWN_EVENT = /^\+EVT:(JOINED|JOIN[_ ]FAILED.*|TX_DONE|SEND[_ ]CONFIRMED[_ ](OK|FAILED.*))$/;
+
+/** One AT+JOIN round: the module's own attempts and their spacing (AT+JOIN=1:0:10:8). */
+const JOIN_ATTEMPTS = 8;
+const JOIN_SPACING_MS = 10_000;
+
+/** Time the module takes to boot after ATZ before it answers again. */
+const BOOT_MS = 1000;
 
 function statusMatcher(valuePrefix?: string): (line: string) => LineVerdict {
   return (line) => {
@@ -74,36 +63,11 @@ function statusError(command: string, status: string): ProtocolError {
   }
 }
 
-export class Rui3Modem extends EventEmitter<LoraModemEvents> implements LoraModem {
+export class Rui3Modem extends AtDialectDriver {
   readonly dialect = 'rui3' as const;
-  private readonly at: AtChannel;
-  private readonly options: Required<Omit<Rui3Options, 'dr'>> & { dr?: number };
-  private joined = false;
-  private pendingTx: { resolve: (r: SendResult) => void; reject: (e: Error) => void; confirmed: boolean } | undefined;
-  private currentDr = 0;
 
-  constructor(
-    stream: Duplex,
-    private readonly clock: Clock,
-    options: Rui3Options,
-  ) {
-    super();
-    this.options = {
-      adr: true,
-      commandTimeoutMs: 3000,
-      joinTimeoutMs: 120_000,
-      joinBackoffMs: { first: 15_000, factor: 2, max: 900_000 },
-      sendTimeoutMs: 20_000,
-      ...options,
-    };
-    this.at = new AtChannel(stream, clock);
-    this.at.on('line', (line) => this.onEvent(line));
-    this.at.on('closed', (error) => {
-      this.joined = false;
-      this.pendingTx?.reject(error);
-      this.pendingTx = undefined;
-      this.emit('disconnected', error);
-    });
+  constructor(stream: Duplex, clock: Clock, options: Rui3Options) {
+    super(stream, clock, options, log);
   }
 
   private async run(text: string, name = text.split('=')[0]!, timeoutMs = this.options.commandTimeoutMs): Promise<string[]> {
@@ -137,108 +101,92 @@ export class Rui3Modem extends EventEmitter<LoraModemEvents> implements LoraMode
     log.info({ joined: this.joined }, 'modem configured');
   }
 
-  async join(signal?: AbortSignal): Promise<void> {
-    let backoff = this.options.joinBackoffMs.first;
-    for (let attempt = 1; !this.joined; attempt++) {
-      signal?.throwIfAborted();
-      try {
-        await this.joinOnce();
-        return;
-      } catch (error) {
-        if (this.at.closed) throw error;
-        log.warn({ attempt, retryInMs: backoff, error: (error as Error).message }, 'join failed, backing off');
-      }
-      await this.clock.sleep(backoff, signal);
-      backoff = Math.min(this.options.joinBackoffMs.max, backoff * this.options.joinBackoffMs.factor);
-    }
-  }
-
-  private joinOnce(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => done(new TimeoutError('AT+JOIN', this.options.joinTimeoutMs)), this.options.joinTimeoutMs);
-      const onLine = (line: string): void => {
-        if (line === '+EVT:JOINED') done();
-        else if (line.startsWith('+EVT:JOIN_FAILED') || line.startsWith('+EVT:JOIN FAILED')) {
-          done(new ProtocolError(`join failed (${line.slice(5)})`, 'join-failed'));
-        }
-      };
-      const done = (error?: Error): void => {
-        this.clock.clearTimeout(timer);
-        this.at.off('line', onLine);
-        if (error) reject(error);
-        else {
-          this.joined = true;
-          this.emit('joined');
-          resolve();
-        }
-      };
-      this.at.on('line', onLine);
-      this.run('AT+JOIN=1:0:10:8').catch(done);
-    });
+  /** One AT+JOIN round (the module's own 8 attempts 10 s apart), until +EVT:JOINED or JOIN_FAILED. */
+  protected async joinRound(): Promise<void> {
+    const timeoutMs = this.options.joinTimeoutMs ?? joinRoundMs(this.currentDr, JOIN_ATTEMPTS, JOIN_SPACING_MS);
+    await this.withSecondResponse(
+      'AT+JOIN (join event)',
+      timeoutMs,
+      (line) => {
+        if (line === '+EVT:JOINED') return true;
+        if (line.startsWith('+EVT:JOIN_FAILED') || line.startsWith('+EVT:JOIN FAILED')) return new ProtocolError(`join failed (${line.slice(5)})`, 'join-failed');
+        return undefined;
+      },
+      () => this.run(`AT+JOIN=1:0:${JOIN_SPACING_MS / 1000}:${JOIN_ATTEMPTS}`, 'AT+JOIN'),
+    );
+    this.markJoined();
   }
 
   async send(fPort: number, payload: Uint8Array, options: SendOptions = {}): Promise<SendResult> {
-    if (!Number.isInteger(fPort) || fPort < 1 || fPort > 223) throw new RangeError(`fPort ${fPort} is outside 1..223`);
     const confirmed = options.confirmed ?? false;
+    checkUplink('AT+SEND', fPort, payload, this.currentDr);
     await this.run(`AT+CFM=${confirmed ? 1 : 0}`);
-    const limit = maxPayload(this.currentDr);
-    if (payload.length > limit) {
-      throw new ProtocolError(`AT+SEND: ${payload.length} bytes exceed ${limit} at DR${this.currentDr}`, 'payload-too-long');
-    }
-    const result = new Promise<SendResult>((resolve, reject) => {
-      this.pendingTx = { resolve, reject, confirmed };
-    });
-    const timer = this.clock.setTimeout(() => {
-      this.pendingTx?.reject(new TimeoutError('AT+SEND (TX events)', this.options.sendTimeoutMs));
-      this.pendingTx = undefined;
-    }, this.options.sendTimeoutMs);
+    const dr = this.currentDr;
     try {
-      await this.run(`AT+SEND=${fPort}:${Buffer.from(payload).toString('hex').toUpperCase()}`, 'AT+SEND');
+      return await this.withSecondResponse<SendResult>(
+        'AT+SEND (TX events)',
+        this.options.sendTimeoutMs,
+        (line) => {
+          if (line === '+EVT:TX_DONE' && !confirmed) return { delivered: true, dr };
+          if (line === '+EVT:SEND_CONFIRMED_OK' || line === '+EVT:SEND CONFIRMED OK') return { delivered: true, dr };
+          if (line.startsWith('+EVT:SEND_CONFIRMED_FAILED') || line.startsWith('+EVT:SEND CONFIRMED FAILED')) return { delivered: false, dr };
+          return undefined;
+        },
+        () => this.run(`AT+SEND=${fPort}:${Buffer.from(payload).toString('hex').toUpperCase()}`, 'AT+SEND'),
+      );
     } catch (error) {
-      this.clock.clearTimeout(timer);
-      this.pendingTx = undefined;
-      if (error instanceof ProtocolError && error.code === 'not-joined') this.joined = false;
-      throw error;
+      throw await this.explainRefusal(error, payload.length);
     }
-    try {
-      return await result;
-    } finally {
-      this.clock.clearTimeout(timer);
-    }
+  }
+
+  /**
+   * RUI3 answers a payload over the limit with a bare AT_PARAM_ERROR. When the data rate fell under
+   * us (ADR, the module's own back-off), that is what it means: say so, so the caller re-plans.
+   */
+  private async explainRefusal(error: unknown, length: number): Promise<unknown> {
+    if (error instanceof ProtocolError && error.code === 'not-joined') this.joined = false;
+    if (!(error instanceof ProtocolError && error.message.endsWith('AT_PARAM_ERROR'))) return error;
+    const dr = await this.queryDr().catch(() => undefined);
+    if (dr === undefined || length <= maxPayload(Math.min(dr, 5))) return error;
+    return new ProtocolError(`AT+SEND: ${length} bytes exceed ${maxPayload(Math.min(dr, 5))} at DR${dr}`, 'payload-too-long');
+  }
+
+  private async queryDr(): Promise<number> {
+    const dr = Number(await this.query('AT+DR'));
+    if (!Number.isInteger(dr) || dr < 0 || dr > 15) throw new ProtocolError(`AT+DR: unexpected value`, 'malformed');
+    this.currentDr = dr;
+    return dr;
   }
 
   async status(): Promise<ModemStatus> {
     const joined = (await this.query('AT+NJS')) === '1';
-    const dr = Number(await this.query('AT+DR'));
-    if (!Number.isInteger(dr) || dr < 0 || dr > 15) throw new ProtocolError(`AT+DR: unexpected value`, 'malformed');
+    const dr = await this.queryDr();
     this.joined = joined;
-    this.currentDr = dr;
-    return { joined, dr, maxPayload: maxPayload(dr) };
+    return { joined, dr, maxPayload: maxPayload(Math.min(dr, 5)) };
   }
 
-  async close(): Promise<void> {
-    this.removeAllListeners('downlink');
+  /**
+   * ATZ restarts the MCU: firmware versions differ in whether an OK comes first, so the reset is
+   * written bare and the module is asked with AT once it has had time to boot.
+   */
+  async reset(): Promise<void> {
+    this.joined = false;
+    this.at.writeLine('ATZ');
+    await this.clock.sleep(BOOT_MS);
+    await this.run('AT');
   }
 
-  private onEvent(line: string): void {
+  protected onUnsolicited(line: string): void {
     if (line.startsWith('+EVT:RX_')) {
       const downlink = parseRx(line);
       if (downlink) this.emit('downlink', downlink);
       else log.warn('malformed RX event from the modem');
       return;
     }
-    const tx = this.pendingTx;
-    if (!tx) return;
-    if (line === '+EVT:TX_DONE' && !tx.confirmed) {
-      this.pendingTx = undefined;
-      tx.resolve({ delivered: true, dr: this.currentDr });
-    } else if (line === '+EVT:SEND_CONFIRMED_OK' || line === '+EVT:SEND CONFIRMED OK') {
-      this.pendingTx = undefined;
-      tx.resolve({ delivered: true, dr: this.currentDr });
-    } else if (line.startsWith('+EVT:SEND_CONFIRMED_FAILED') || line.startsWith('+EVT:SEND CONFIRMED FAILED')) {
-      this.pendingTx = undefined;
-      tx.resolve({ delivered: false, dr: this.currentDr });
-    }
+    // TX and join events are consumed by the wait of the command that caused them; a late OK or a
+    // status after a timeout, a boot banner, or half a line is counted and skipped.
+    if (KNOWN_EVENT.test(line) || STATUSES.has(line)) return;
+    this.at.unrecognised(line);
   }
 }
 

@@ -11,8 +11,7 @@ import { SystemClock } from '../../common/clock.js';
 import { ConfigError } from '../../common/errors.js';
 import { configureLogging } from '../../common/log.js';
 import { loadGatewayConfig, loadGatewaySecrets } from '../../gateway/config.js';
-import { RUI3_SERIAL, Rui3Modem } from '../../firmware-bindings/lora/rui3.js';
-import { openSerialPort } from '../../firmware-bindings/transport/serial-port.js';
+import { vehicleModem } from '../../gateway/vehicle-modem.js';
 import { loadVehicleTypes } from '../../simulator/world/network-data.js';
 import { FleetInventory } from '../inventory.js';
 import { chirpStackRegistration, ttsRegistration, writeRegistration } from '../registration.js';
@@ -105,12 +104,10 @@ export function registerProvisionCommands(program: Command): void {
       const config = loadGatewayConfig(o.config);
       const secrets = loadGatewaySecrets(o.secrets);
       console.log(`self-test of vehicle ${config.vehicle.id}: config and secrets valid`);
-      if (config.modem.dialect !== 'rui3') throw new ConfigError('modem.dialect', `self-test for ${config.modem.dialect} is not in this build yet`);
       const clock = new SystemClock();
-      const port = await openSerialPort({ path: config.modem.port, ...RUI3_SERIAL });
-      const modem = new Rui3Modem(port, clock, { credentials: { devEui: config.lorawan.devEui, joinEui: config.lorawan.joinEui, appKey: secrets.appKey }, adr: config.modem.adr });
+      const modem = vehicleModem(config, secrets, clock);
       const results = await selfTestModem(modem, clock, { join: o.join ?? false, joinTimeoutMs: o.joinTimeout * 1000, sendTestUplink: o.uplink ?? false });
-      port.destroy();
+      await modem.close();
       console.log(formatChecks(results));
       const ok = results.every((r) => r.ok);
       if (o.inventory) {

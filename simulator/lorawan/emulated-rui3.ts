@@ -3,76 +3,39 @@
  * answers byte for byte as the module does (value line `AT+XXX=v`, then a status line), joins and
  * transmits through the emulated Air with a real LoRaWAN MAC, and prints +EVT: lines. Refuses what
  * the module refuses: sends before joining, payloads over the data rate's limit, a second send
- * while one is on air, and sends inside the duty-cycle off time.
+ * while one is on air, and sends inside the duty-cycle off time. The MAC, the air and the faults
+ * are the shared core's (emulated-module.ts); this file holds only RUI3's commands and strings.
  */
-import type { Duplex } from 'node:stream';
-import { ReadlineParser } from '@serialport/parser-readline';
-import type { Clock } from '../../common/clock.js';
-import type { Rng } from '../../common/random.js';
-import { JOIN_ACCEPT_DELAY2_MS, RECEIVE_DELAY2_MS, maxPayload } from '../../firmware-bindings/lora/region-eu868.js';
-import type { Air, DownlinkFrame } from './air.js';
-import { MacDevice } from './mac-device.js';
-import { uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airtime.js';
+import { EmulatedModule, type TxRefusal } from './emulated-module.js';
 
-export interface EmulatedModemOptions {
-  /** DevEUI the module was made with (readable before configuration, as on a real module). */
-  factoryDevEui: string;
-  firmwareVersion?: string;
-}
+export type { EmulatedModemOptions } from './emulated-module.js';
 
 type Reply = { values?: string[]; status: string };
 
-/** Time after the RX2 window opens that the module gives up listening (preamble timeout). */
-const RX_WINDOW_GRACE_MS = 300;
+const REFUSALS: Record<TxRefusal, string> = {
+  'not-joined': 'AT_NO_NETWORK_JOINED',
+  'payload-too-long': 'AT_PARAM_ERROR',
+  busy: 'AT_BUSY_ERROR',
+  // RUI3 says busy when the duty cycle holds it back.
+  'duty-cycle': 'AT_BUSY_ERROR',
+};
 
-export class EmulatedRui3 {
-  readonly mac: MacDevice;
-  private busyUntil = 0;
+export class EmulatedRui3 extends EmulatedModule {
   private confirmed = false;
   private joining = false;
   private nwm = 1;
   private band = 4;
   private njm = 1;
-  private mute = false;
-  readonly log: string[] = [];
 
-  constructor(
-    private readonly stream: Duplex,
-    private readonly clock: Clock,
-    private readonly air: Air,
-    rng: Rng,
-    private readonly options: EmulatedModemOptions,
-  ) {
-    this.mac = new MacDevice(rng);
-    this.mac.devEui = options.factoryDevEui.toLowerCase();
-    const parser = stream.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
-    parser.on('data', (line: string) => this.onLine(line.replace(/\r$/, '')));
-  }
-
-  /** Stop answering (a hung module) until reset() or powerCycle(). */
-  hang(): void {
-    this.mute = true;
-  }
-
-  /** Power cycle: the MAC session is lost (RUI3 keeps keys in flash, not the session). */
-  powerCycle(): void {
-    this.mute = false;
-    this.mac.session = undefined;
-    this.busyUntil = 0;
+  protected onPowerCycle(): void {
     this.joining = false;
   }
 
-  private write(text: string): void {
-    if (!this.mute && !this.stream.destroyed) this.stream.write(text, 'latin1');
+  protected isResetCommand(line: string): boolean {
+    return line === 'ATZ';
   }
 
-  private event(text: string): void {
-    this.write(`${text}\r\n`);
-  }
-
-  private onLine(raw: string): void {
-    const line = raw.trim();
-    if (this.mute || line.length === 0) return;
+  protected onCommand(line: string): void {
     const reply = this.execute(line);
     for (const v of reply.values ?? []) this.write(`${v}\r\n`);
     this.write(`\r\n${reply.status}\r\n`);
@@ -147,42 +110,29 @@ export class EmulatedRui3 {
     const attempts = Math.max(1, parts[3] ?? 8);
     this.joining = true;
     this.mac.session = undefined;
-    this.clock.setTimeout(() => this.joinAttempt(1, attempts, intervalMs), 0);
+    this.later(0, () => this.joinAttempt(1, attempts, intervalMs));
     return { status: 'OK' };
   }
 
   private joinAttempt(attempt: number, attempts: number, intervalMs: number): void {
     if (!this.joining) return;
-    const now = this.clock.now();
-    const { frequencyHz, waitMs } = this.mac.nextTransmission(now);
+    const { frequencyHz, waitMs } = this.mac.nextTransmission(this.clock.now());
     if (waitMs > 0) {
-      this.clock.setTimeout(() => this.joinAttempt(attempt, attempts, intervalMs), waitMs);
+      this.later(waitMs, () => this.joinAttempt(attempt, attempts, intervalMs));
       return;
     }
-    const { phy, devNonce } = this.mac.buildJoinRequest();
-    const toaMs = uplinkTimeOnAirMs(phy.length - 13, this.mac.dr);
-    this.mac.recordTransmission(now, frequencyHz, toaMs);
-    let accepted = false;
-    this.air.transmit(
-      { devEui: this.mac.devEui, phy, frequencyHz, dr: this.mac.dr, start: now, toaMs },
-      {
-        onDownlink: (frame: DownlinkFrame) => {
-          if (!accepted && this.joining && this.mac.acceptJoin(frame.phy, devNonce)) accepted = true;
-        },
-      },
-    );
-    this.clock.setTimeout(() => {
+    this.transmitJoinRequest(frequencyHz, (accepted) => {
       if (!this.joining) return;
       if (accepted) {
         this.joining = false;
-        this.event('+EVT:JOINED');
+        this.writeLine('+EVT:JOINED');
       } else if (attempt < attempts) {
-        this.clock.setTimeout(() => this.joinAttempt(attempt + 1, attempts, intervalMs), intervalMs);
+        this.later(intervalMs, () => this.joinAttempt(attempt + 1, attempts, intervalMs));
       } else {
         this.joining = false;
-        this.event('+EVT:JOIN_FAILED_RX_TIMEOUT');
+        this.writeLine('+EVT:JOIN_FAILED_RX_TIMEOUT');
       }
-    }, toaMs + JOIN_ACCEPT_DELAY2_MS + RX_WINDOW_GRACE_MS);
+    });
   }
 
   private send(arg: string | undefined): Reply {
@@ -191,42 +141,15 @@ export class EmulatedRui3 {
     const fPort = Number(m[1]);
     const hex = m[2]!;
     if (fPort < 1 || fPort > 223 || hex.length % 2 !== 0) return { status: 'AT_PARAM_ERROR' };
-    if (!this.mac.joined) return { status: 'AT_NO_NETWORK_JOINED' };
-    const payload = Buffer.from(hex, 'hex');
-    if (payload.length > maxPayload(this.mac.dr)) return { status: 'AT_PARAM_ERROR' };
-    const now = this.clock.now();
-    if (now < this.busyUntil) return { status: 'AT_BUSY_ERROR' };
-    const { frequencyHz, waitMs } = this.mac.nextTransmission(now);
-    if (waitMs > 0) return { status: 'AT_BUSY_ERROR' };
     const confirmed = this.confirmed;
-    const phy = this.mac.buildUplink(fPort, payload, confirmed);
-    const toaMs = this.mac.uplinkToaMs(payload.length);
-    this.mac.recordTransmission(now, frequencyHz, toaMs);
-    const done = now + toaMs + RECEIVE_DELAY2_MS + RX_WINDOW_GRACE_MS;
-    this.busyUntil = done;
-    let acked = false;
-    const received: Array<{ fPort: number; payload: Buffer; window: string; dr: number }> = [];
-    this.air.transmit(
-      { devEui: this.mac.devEui, phy, frequencyHz, dr: this.mac.dr, start: now, toaMs },
-      {
-        onDownlink: (frame) => {
-          const downlink = this.mac.parseDownlink(frame.phy);
-          if (!downlink) return;
-          if (downlink.ack) acked = true;
-          if (downlink.fPort !== undefined && downlink.fPort > 0 && downlink.payload.length > 0) {
-            received.push({ fPort: downlink.fPort, payload: downlink.payload, window: frame.window, dr: frame.dr });
-          }
-        },
-      },
-    );
-    this.clock.setTimeout(() => {
-      for (const r of received) {
+    const refusal = this.transmitUplink(fPort, Buffer.from(hex, 'hex'), confirmed, ({ acked, downlinks }) => {
+      for (const r of downlinks) {
         const rssi = -60 - (r.payload.length % 40);
-        this.event(`+EVT:RX_${r.window === 'RX1' ? 1 : 2}:${rssi}:8:UNICAST:${r.fPort}:${r.payload.toString('hex').toUpperCase()}`);
+        this.writeLine(`+EVT:RX_${r.window === 'RX1' ? 1 : 2}:${rssi}:8:UNICAST:${r.fPort}:${r.payload.toString('hex').toUpperCase()}`);
       }
-      if (confirmed) this.event(acked ? '+EVT:SEND_CONFIRMED_OK' : '+EVT:SEND_CONFIRMED_FAILED');
-      else this.event('+EVT:TX_DONE');
-    }, done - now);
-    return { status: 'OK' };
+      if (confirmed) this.writeLine(acked ? '+EVT:SEND_CONFIRMED_OK' : '+EVT:SEND_CONFIRMED_FAILED');
+      else this.writeLine('+EVT:TX_DONE');
+    });
+    return { status: refusal ? REFUSALS[refusal] : 'OK' };
   }
 }

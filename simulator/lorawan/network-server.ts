@@ -231,6 +231,8 @@ export class NetworkServerEmulator implements NetworkServerPort {
       undefined,
       fcntMsb(session.fCntDown),
     );
+    // lora-packet signs only frames with an FPort; an ACK without payload needs its MIC too.
+    if (!next) lora.recalculateMIC(frame, session.nwkSKey, undefined, fcntMsb(session.fCntDown));
     if (next) {
       this.options.downlinkSent?.({
         devEui: device.devEui,

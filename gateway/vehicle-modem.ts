@@ -1,0 +1,26 @@
+/**
+ * The vehicle's modem as the config says: the dialect's driver on the configured serial port, under
+ * a supervisor that resets a hung module and reopens a port that went away. The gateway service and
+ * the technician's self-test build it the same way. Must never hold the AppKey beyond handing it to
+ * the driver, nor log it.
+ */
+import type { Clock } from '../common/clock.js';
+import { MODEM_DIALECTS } from '../firmware-bindings/lora/dialects.js';
+import { ModemSupervisor } from '../firmware-bindings/lora/modem-supervisor.js';
+import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
+import type { GatewayConfig, GatewaySecrets } from './config.js';
+
+export function vehicleModem(config: GatewayConfig, secrets: GatewaySecrets, clock: Clock, open = openSerialPort): ModemSupervisor {
+  const dialect = MODEM_DIALECTS[config.modem.dialect];
+  const options = {
+    credentials: { devEui: config.lorawan.devEui, joinEui: config.lorawan.joinEui, appKey: secrets.appKey },
+    adr: config.modem.adr,
+    ...(config.modem.dataRate !== undefined ? { dr: config.modem.dataRate } : {}),
+  };
+  return new ModemSupervisor({
+    clock,
+    dialect: config.modem.dialect,
+    connect: () => open({ path: config.modem.port, ...dialect.serial, baudRate: config.modem.baudRate ?? dialect.serial.baudRate }),
+    driver: (stream) => dialect.create(stream, clock, options),
+  });
+}
