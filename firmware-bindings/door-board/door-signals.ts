@@ -35,7 +35,9 @@ export class DebouncedInput {
   sample(level: boolean): void {
     if (level === this.raw && (this.timer !== undefined || level === this.accepted)) return;
     this.raw = level;
-    if (level !== this.accepted) this.pendingSince ??= this.clock.now();
+    // The first level of an input is dated when it last changed; a change is dated by its first edge.
+    if (this.accepted === undefined) this.pendingSince = this.clock.now();
+    else if (level !== this.accepted) this.pendingSince ??= this.clock.now();
     if (this.debounceMs === 0) return this.settle();
     this.clock.clearTimeout(this.timer);
     this.timer = this.clock.setTimeout(() => this.settle(), this.debounceMs);
