@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../common/errors.js';
+import { DoorBoardSourceSchema } from '../firmware-bindings/door-board/door-board-config.js';
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`), `expected ${bytes} bytes of hex`);
 
@@ -54,7 +55,8 @@ export const GatewayConfigSchema = z
     sources: z
       .object({
         ibis: z.object({ port: z.string().min(1) }).strict().optional(),
-        doorBoard: z.object({ port: z.string().min(1) }).passthrough().optional(),
+        // Port, pin mapping (the vehicle type's, from simulator/data/vehicle-types.yaml) and timing.
+        doorBoard: DoorBoardSourceSchema.optional(),
         camera: z.object({ port: z.string().min(1) }).passthrough().optional(),
       })
       .strict()
