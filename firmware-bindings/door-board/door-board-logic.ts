@@ -128,7 +128,7 @@ export class DoorBoardLogic {
   /** The board is back: the time rules start again from now for what is still broken or open. */
   resume(): void {
     for (const c of this.channels) {
-      for (const beam of ['outer', 'inner'] as const) if (c.beams[beam].level === true && !c.blocked.has(beam)) this.armBlocked(c, beam);
+      for (const beam of ['outer', 'inner'] as const) if (c.beams[beam].level === true && !c.blocked.has(beam)) this.armBlocked(c, beam, this.clock.now());
       if (c.open === true && c.openTimer === undefined) this.armOpenTimer(c);
     }
   }
@@ -159,7 +159,7 @@ export class DoorBoardLogic {
 
   /** @internal DoorChannel's debounced beam changed. */
   beamChanged(c: DoorChannel, beam: Beam, broken: boolean, at: number): void {
-    if (broken) this.armBlocked(c, beam);
+    if (broken) this.armBlocked(c, beam, at);
     else {
       this.clock.clearTimeout(c.blockedTimers.get(beam));
       c.blockedTimers.delete(beam);
@@ -198,8 +198,10 @@ export class DoorBoardLogic {
     }
   }
 
-  private armBlocked(c: DoorChannel, beam: Beam): void {
+  /** The fault rule runs from when the beam broke (`since`), not from when the debounce settled. */
+  private armBlocked(c: DoorChannel, beam: Beam, since: number): void {
     this.clock.clearTimeout(c.blockedTimers.get(beam));
+    const delay = Math.max(0, this.timing.beamBlockedSeconds * 1000 - (this.clock.now() - since));
     c.blockedTimers.set(
       beam,
       this.clock.setTimeout(() => {
@@ -207,7 +209,7 @@ export class DoorBoardLogic {
         c.blocked.add(beam);
         c.detector.taint();
         this.setBeamFault(c, true);
-      }, this.timing.beamBlockedSeconds * 1000),
+      }, delay),
     );
   }
 
