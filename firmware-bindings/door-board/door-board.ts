@@ -3,8 +3,9 @@
  * it with johnny-five (firmata-link.ts), sets the mapped pins to inputs and hands their levels to the
  * door logic, which turns them into DoorStateEvents, PassageEvents and door sensor faults.
  *
- * It supervises the board on the Clock: a handshake that does not finish, a heartbeat (a pin-state
- * query while all is quiet) that gets no answer, a board that reboots or a stream that ends are a
+ * It supervises the board on the Clock: a handshake that does not finish, a heartbeat (the ports'
+ * levels asked for again, which also heals a level a corrupted message left, and a pin-state query)
+ * that gets no answer, a board that reboots or a stream that ends are a
  * 'door-board' SensorFaultEvent; the board is then reopened on its own with a doubling back-off, and
  * the fault ends once it is ready again.
  *
@@ -177,6 +178,7 @@ export class DoorBoardSource {
         if (this.link === link) this.fail(DOOR_BOARD_SILENT_REASON);
       }, this.timing.answerTimeoutMs);
       this.heartbeat = answer;
+      link.refreshPorts();
       link.queryPin(pin, (mode) => {
         if (this.link !== link) return;
         this.clock.clearTimeout(answer);

@@ -29,7 +29,9 @@ export type FirmataDropReason =
   /** A sysex reply a door board does not give (I2C, serial, stepper…). */
   | 'unknownSysex'
   /** A known reply whose content does not fit its form. */
-  | 'malformed';
+  | 'malformed'
+  /** A pin-state reply nobody asked for: it would overwrite firmata.js's idea of that pin's mode. */
+  | 'unsolicited';
 
 export interface FirmataFrameCounters {
   messages: number;
@@ -45,13 +47,20 @@ export class FirmataFrameFilter extends Transform {
   /** Pins of the board, from the first capability reply let through (firmata.js keeps that table). */
   private pinCount: number | undefined;
   private readonly warned = new Set<FirmataDropReason>();
+  /** Pin-state queries sent and not yet answered, per pin. */
+  private readonly pinStateAsked = new Map<number, number>();
   readonly counters: FirmataFrameCounters = {
     messages: 0,
-    dropped: { strayData: 0, unexpectedCommand: 0, truncated: 0, overlongSysex: 0, unknownSysex: 0, malformed: 0 },
+    dropped: { strayData: 0, unexpectedCommand: 0, truncated: 0, overlongSysex: 0, unknownSysex: 0, malformed: 0, unsolicited: 0 },
   };
 
   constructor() {
     super({ readableObjectMode: false });
+  }
+
+  /** The host has asked for a pin's state: one reply for that pin may pass. */
+  expectPinState(pin: number): void {
+    this.pinStateAsked.set(pin, (this.pinStateAsked.get(pin) ?? 0) + 1);
   }
 
   get droppedTotal(): number {
@@ -110,6 +119,8 @@ export class FirmataFrameFilter extends Transform {
     this.expect = 0;
     this.current = [];
     this.discard('unexpectedCommand');
+    // Its data bytes belong to the same drop.
+    this.inStray = true;
   }
 
   private endSysex(): void {
@@ -143,8 +154,14 @@ export class FirmataFrameFilter extends Transform {
       }
       case SYSEX.ANALOG_MAPPING_RESPONSE:
         return this.pinCount !== undefined && payload.length <= this.pinCount ? undefined : 'malformed';
-      case SYSEX.PIN_STATE_RESPONSE:
-        return this.pinCount !== undefined && payload.length >= 3 && payload.length <= 5 && payload[0]! < this.pinCount ? undefined : 'malformed';
+      case SYSEX.PIN_STATE_RESPONSE: {
+        if (this.pinCount === undefined || payload.length < 3 || payload.length > 5 || payload[0]! >= this.pinCount) return 'malformed';
+        const asked = this.pinStateAsked.get(payload[0]!) ?? 0;
+        if (asked === 0) return 'unsolicited';
+        if (asked === 1) this.pinStateAsked.delete(payload[0]!);
+        else this.pinStateAsked.set(payload[0]!, asked - 1);
+        return undefined;
+      }
       case SYSEX.STRING_DATA:
         return undefined;
       default:

@@ -33,6 +33,7 @@ interface FirmataIo extends EventEmitter {
   reportVersionTimeoutId?: NodeJS.Timeout;
   reportVersion(callback: () => void): void;
   queryFirmware(callback: () => void): void;
+  reportDigitalPin(pin: number, value: 0 | 1): void;
 }
 type FirmataCtor = new (transport: EventEmitter, options: Record<string, unknown>) => FirmataIo;
 interface J5Board extends EventEmitter {
@@ -170,8 +171,20 @@ export class JohnnyFiveLink {
     }
   }
 
+  /**
+   * Switches reporting on again for the ports of the watched pins: StandardFirmata answers with each
+   * port's levels at once, which corrects any level a corrupted message left behind.
+   */
+  refreshPorts(): void {
+    this.requireBoard();
+    const ports = new Map<number, number>();
+    for (const pin of this.watched) if (!ports.has(pin >> 3)) ports.set(pin >> 3, pin);
+    for (const pin of ports.values()) this.io.reportDigitalPin(pin, 1);
+  }
+
   /** Asks the board for a pin's state; the callback gets the mode the board reports. */
   queryPin(pin: number, listener: (mode: number | undefined) => void): void {
+    this.filter.expectPinState(pin);
     this.requireBoard().queryPinState(pin, () => {
       if (!this.closed) listener(this.io.pins[pin]?.mode);
     });
