@@ -1,82 +1,8 @@
 import assert from 'node:assert/strict';
-import { VirtualClock } from '../../../common/clock.js';
-import { Rng } from '../../../common/random.js';
 import { zonedTimeToEpoch } from '../../../common/time.js';
-import { StopEventAssembler } from '../../../gateway/counting/stop-event-assembler.js';
 import type { StopEvent } from '../../../gateway/counting/stop-event.js';
-import type { EventSink, SensorFaultEvent } from '../../../gateway/sources/events.js';
-import type { DoorBoardTiming } from '../../../firmware-bindings/door-board/door-board-config.js';
-import { DoorBoardRig } from '../../../simulator/devices/door-board-rig.js';
-import { SCENARIO_DIR, scenarioFromObject, type Scenario } from '../../../simulator/scenario.js';
-import { buildWorld } from '../../../simulator/world/world-builder.js';
-
-/** One MGT-K1 on line 5 for an hour of departures (it finishes the trips it started). */
-function hourOfLine5(seed: number, faults: unknown[] = []): Scenario {
-  return scenarioFromObject({
-    name: 'door-board-hour',
-    seed,
-    date: '2026-11-23',
-    start: '07:00',
-    end: '08:00',
-    lines: [{ file: '../data/lines/halle-5.yaml', vehicleType: 'MGT-K1', maxVehicles: 1 }],
-    radio: { enabled: false },
-    faults,
-  }, SCENARIO_DIR);
-}
-
-interface Run {
-  stops: StopEvent[];
-  /** Sensor faults as the assembler received them. */
-  faults: SensorFaultEvent[];
-  rigs: DoorBoardRig[];
-  wallMs: number;
-  simulatedMs: number;
-  /** When the world's runners started (after the door boards were ready). */
-  worldStart: number;
-}
-
-async function run(scenario: Scenario, depth: 'event' | 'device', timing: Partial<DoorBoardTiming> = {}): Promise<Run> {
-  const tz = scenario.timeZone;
-  const at = (hhmm: string) => zonedTimeToEpoch(scenario.date, hhmm, tz);
-  const clock = new VirtualClock(at(scenario.start) - 15 * 60_000);
-  const t0 = clock.now();
-  const stops: StopEvent[] = [];
-  const faults: SensorFaultEvent[] = [];
-  const rigs: DoorBoardRig[] = [];
-  const world = await buildWorld(scenario, {
-    clock,
-    rng: new Rng(scenario.seed),
-    window: { serviceDay: at('00:00'), startMs: at(scenario.start), endMs: at(scenario.end) },
-    onTruth: () => undefined,
-    attach: (block) => {
-      const counting = new StopEventAssembler(clock, { departureGraceMs: 15_000 });
-      counting.onStopEvent((e) => stops.push(e));
-      const assembler: EventSink = {
-        handle: (e) => {
-          if (e.type === 'fault') faults.push({ ...e, at: clock.now() });
-          counting.handle(e);
-        },
-      };
-      if (depth === 'event') return { sink: assembler };
-      const rig = new DoorBoardRig({ clock, rng: new Rng(scenario.seed).fork(`door-driver-${block.vehicleId}`), mapping: block.vehicleType.doorBoard!, sink: assembler, maxChunk: 2, timing });
-      rigs.push(rig);
-      return { sink: rig.worldSink, tap: rig.tap };
-    },
-  });
-  const started = Date.now();
-  for (const rig of rigs) {
-    const ready = rig.start();
-    await clock.advance(100);
-    await ready;
-  }
-  const worldStart = clock.now();
-  for (const r of world.runners) r.start();
-  for (let hours = 0; hours < 12 && !world.runners.every((r) => r.finished); hours++) await clock.advance(3_600_000);
-  await clock.advance(60_000);
-  assert.ok(world.runners.every((r) => r.finished));
-  for (const rig of rigs) rig.close();
-  return { stops, faults, rigs, worldStart, wallMs: Date.now() - started, simulatedMs: clock.now() - t0 };
-}
+import type { SensorFaultEvent } from '../../../gateway/sources/events.js';
+import { oneTramHour as hourOfLine5, runAtDepth as run } from '../../../simulator/bench/door-depth.js';
 
 describe('door board at device depth against event depth', function () {
   this.timeout(60_000);
@@ -84,7 +10,7 @@ describe('door board at device depth against event depth', function () {
   it('the assembler gets the same stop events from the bytes as from the world events (seed 7)', async () => {
     const scenario = hourOfLine5(7);
     const events = await run(scenario, 'event');
-    const device = await run(scenario, 'device');
+    const device = await run(scenario, 'device', { maxChunk: 2 });
     const rig = device.rigs[0]!;
     const passages = events.stops.reduce((s, e) => s + e.boardings + e.alightings, 0);
     assert.ok(events.stops.length >= 20, `a real hour: ${events.stops.length} stops`);
@@ -106,7 +32,7 @@ describe('door board at device depth against event depth', function () {
     ]);
     const at = (hhmm: string) => zonedTimeToEpoch(scenario.date, hhmm, scenario.timeZone);
     const events = await run(scenario, 'event');
-    const device = await run(scenario, 'device', { reconnectMaxMs: 4000 });
+    const device = await run(scenario, 'device', { timing: { reconnectMaxMs: 4000 }, maxChunk: 2 });
     assert.equal(device.stops.length, events.stops.length);
     // The board is back at most one back-off (4 s here) after the world plugs it in again: a stop
     // that begins or ends in that window may see its doors later, or miss passages, at device depth.
