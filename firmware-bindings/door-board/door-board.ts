@@ -93,7 +93,7 @@ export class DoorBoardSource {
 
   start(): void {
     if (this.stateNow !== 'idle') return;
-    void this.connect();
+    this.attempt();
   }
 
   /** Resolves when the board is (next) ready. */
@@ -108,6 +108,14 @@ export class DoorBoardSource {
     this.clearTimers();
     this.dropLink();
     this.logic.close();
+  }
+
+  /** One connection attempt; whatever goes wrong in it is a board fault, never an unhandled error. */
+  private attempt(): void {
+    this.connect().catch((error: unknown) => {
+      log.error({ err: (error as Error).message }, 'door board connection failed');
+      this.fail(DOOR_BOARD_GONE_REASON);
+    });
   }
 
   private async connect(): Promise<void> {
@@ -135,7 +143,14 @@ export class DoorBoardSource {
       if (this.link === link) this.fail(DOOR_BOARD_RESET_REASON);
     });
     link.onReady((info) => {
-      if (this.link === link) this.boardReady(link, info);
+      if (this.link !== link) return;
+      // Called from inside the stream's data handler: an error here must not escape into it.
+      try {
+        this.boardReady(link, info);
+      } catch (error) {
+        log.error({ err: (error as Error).message }, 'door board setup failed');
+        this.fail(DOOR_BOARD_RESET_REASON);
+      }
     });
     // A board that resets when the port opens announces itself; one that does not is asked half-way.
     const half = Math.max(1, Math.floor(this.timing.handshakeTimeoutMs / 2));
@@ -202,7 +217,7 @@ export class DoorBoardSource {
     log.debug({ reason, retryInMs: wait }, 'door board will be reopened');
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
-      void this.connect();
+      this.attempt();
     }, wait);
   }
 

@@ -5,6 +5,9 @@
  * capabilities, analog mapping) is done. The door board then only sees this module's small typed
  * surface: ready, watch pins, ask a pin's state, gone.
  *
+ * johnny-five keeps every Board it ever made in a module-level list (no public way out), so each
+ * reconnection leaves one small Board object behind: bounded by the number of reconnections.
+ *
  * Must never: let a johnny-five or firmata-io type leave this file, start johnny-five's REPL or its
  * console output, or register for SIGINT. Every timer of ours lives in the door board on the Clock;
  * the libraries' own real timers are disarmed (firmata.js's version timer is unref'd and cleared,
