@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../common/errors.js';
+import { DoorBoardSourceSchema } from '../firmware-bindings/door-board/door-board-config.js';
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`), `expected ${bytes} bytes of hex`);
 
@@ -64,7 +65,8 @@ export const GatewayConfigSchema = z
       .object({
         /** The vehicle bus through a level shifter (1200 baud 7E2). */
         ibis: z.object({ port: z.string().min(1), silenceSeconds: z.number().positive().default(30) }).strict().optional(),
-        doorBoard: z.object({ port: z.string().min(1) }).passthrough().optional(),
+        // Port, pin mapping (the vehicle type's, from simulator/data/vehicle-types.yaml) and timing.
+        doorBoard: DoorBoardSourceSchema.optional(),
         /** The camera counter's serial line (docs/camera-protocol.md). */
         camera: z
           .object({ port: z.string().min(1), baudRate: z.number().int().positive().default(115_200), offlineSeconds: z.number().positive().default(10) })

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../../common/errors.js';
+import { DoorBoardMappingSchema } from '../../firmware-bindings/door-board/door-board-config.js';
 
 const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'expected HH:MM');
 
@@ -83,6 +84,11 @@ export const VehicleTypeSchema = z.object({
   doors: z.number().int().min(1).max(12),
   doorsConfirmed: z.boolean(),
   levels: z.object({ medium: z.number().int().positive(), high: z.number().int().positive() }),
+  /** The door board's pins per door (docs/sensing.md, "Door board"). */
+  doorBoard: DoorBoardMappingSchema.optional(),
+}).refine((t) => !t.doorBoard || (t.doorBoard.doors.length === t.doors && t.doorBoard.doors.every((d) => d.door <= t.doors)), {
+  message: 'doorBoard must map every door 1..doors once',
+  path: ['doorBoard', 'doors'],
 });
 export type VehicleTypeData = z.infer<typeof VehicleTypeSchema> & { capacity: number };
 

@@ -7,7 +7,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { Rng } from '../../common/random.js';
 import { zonedTimeToEpoch } from '../../common/time.js';
-import type { EventSink } from '../../gateway/sources/events.js';
+import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
 import { CalibratedDemand, loadDemandCalibration } from '../demand/index.js';
 import { drawFromTable } from '../demand/draws.js';
 import type { Scenario } from '../scenario.js';
@@ -23,6 +23,8 @@ export interface Attachment {
   sink: EventSink;
   /** Where the radio scanner's raw sightings go (to be pseudonymised there); none: no radio. */
   radio?: (sighting: RawSighting) => void;
+  /** Where source events go besides the sink: device-depth emulators (simulator/devices/door-board-rig.ts). */
+  tap?: (event: SourceEvent) => void;
 }
 
 export interface WorldOptions {
@@ -65,6 +67,7 @@ export async function buildWorld(scenario: Scenario, o: WorldOptions): Promise<W
         clock: o.clock,
         rng: vrng.fork('world'),
         sink: attachment.sink,
+        ...(attachment.tap ? { tap: attachment.tap } : {}),
         demand,
         splitGroups,
         doors: new DoorCounterModel({ missBase: s.doorMissBase, missClose: s.doorMissClose, doubleCrowd: s.doorDoubleCrowd, closeGapMs: s.closeGapMs }, vrng.fork('doors')),
