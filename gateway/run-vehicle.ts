@@ -18,6 +18,7 @@ import { superviseStream, VehicleSources } from './sources/vehicle-sources.js';
 import { IBIS_SERIAL } from '../firmware-bindings/ibis/ibis-framing.js';
 import { CAMERA_SERIAL } from '../firmware-bindings/camera/camera-protocol.js';
 import { BleScanner } from '../firmware-bindings/radio/ble-scanner.js';
+import { DoorBoardSource } from '../firmware-bindings/door-board/door-board.js';
 import { WifiProbeParser, type WifiSighting } from '../firmware-bindings/radio/wifi-probe-parser.js';
 import { spawn } from 'node:child_process';
 import type { Clock } from '../common/clock.js';
@@ -130,6 +131,14 @@ export function startVehicleSources(config: GatewayConfig, clock: Clock, sink: E
     names.push('camera');
     superviseStream('camera', clock, () => openSerialPort({ path: camera.port, ...CAMERA_SERIAL, baudRate: camera.baudRate }), (s) => sources.attachCamera(s), signal);
   }
+  let doorBoard: DoorBoardSource | undefined;
+  if (src.doorBoard) {
+    const board = src.doorBoard;
+    names.push('door-board');
+    // The source reconnects on its own (back-off) and reports the gap as a 'door-board' fault.
+    doorBoard = new DoorBoardSource({ clock, sink, mapping: board.mapping, timing: board.timing, open: () => openSerialPort({ path: board.port, baudRate: board.baudRate }) });
+    doorBoard.start();
+  }
   let ble: BleScanner | undefined;
   if (src.radio?.ble) {
     names.push('ble');
@@ -158,13 +167,14 @@ export function startVehicleSources(config: GatewayConfig, clock: Clock, sink: E
       signal,
     );
   }
-  if (!config.sources.doorBoard && names.length === 0) {
+  if (names.length === 0) {
     log.warn('no sources configured: the gateway will report nothing until door board, IBIS or camera are set in the config');
   }
   return {
     names,
     stop: async () => {
       await ble?.stop().catch(() => undefined);
+      doorBoard?.close();
       sources.close();
     },
   };

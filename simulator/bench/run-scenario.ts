@@ -76,6 +76,8 @@ export interface BenchReport {
   counting: CountErrors;
   power: { cuts: number; restarts: number };
   run: { simulatedHours: number; wallSeconds: number; simulatedHoursPerWallSecond: number };
+  /** At device depth: what the gateways' bindings read from the emulated devices' bytes. */
+  devices?: VehicleRig['deviceCounters'];
   /** Only with `keepDetails`: what the scores were computed from (for tests and plots). */
   details?: { truth: TruthStop[]; scored: ScoredStop[]; reports: Array<{ vehicleId: string; report: StopReport }> };
 }
@@ -310,6 +312,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     counting: countErrors(allTruth),
     power: { cuts, restarts: rigList.reduce((n, r) => n + r.restarts, 0) },
     run: { simulatedHours: round(simulatedHours, 2), wallSeconds: round(wallSeconds, 2), simulatedHoursPerWallSecond: round(simulatedHours / wallSeconds, 1) },
+    ...(scenario.depth === 'device'
+      ? {
+          devices: rigList.reduce(
+            (sum, r) => {
+              for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += r.deviceCounters[k];
+              return sum;
+            },
+            { firmataMessages: 0, passagesFromBeams: 0, ibisTelegrams: 0, staffNumbersDropped: 0, cameraLines: 0 },
+          ),
+        }
+      : {}),
     ...(options.keepDetails
       ? { details: { truth: allTruth, scored: delivered, reports: rigList.flatMap((r) => [...r.records.values()].map((d) => ({ vehicleId: r.block.vehicleId, report: d.report }))) } }
       : {}),

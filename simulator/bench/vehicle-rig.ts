@@ -10,7 +10,8 @@
  * At device depth the vehicle bus and the camera are not typed events but bytes: the world drives an
  * emulated IBIS on-board computer (which also sends the driver's staff number, as real ones do) and
  * an emulated camera unit (which sends raw track ids), and the gateway reads them through the same
- * VehicleSources as on the vehicle. Door events stay typed at both depths.
+ * VehicleSources as on the vehicle; the doors drive an emulated StandardFirmata board's pins, read by
+ * the gateway's johnny-five door-board binding (when the vehicle type has a pin mapping).
  */
 import { createHash } from 'node:crypto';
 import type { VirtualClock } from '../../common/clock.js';
@@ -25,6 +26,7 @@ import type { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
 import { VehicleSources } from '../../gateway/sources/vehicle-sources.js';
 import { CameraUnitEmulator } from '../devices/camera-unit.js';
 import { IbisBusEmulator } from '../devices/ibis-bus.js';
+import { DoorBoardRig, isDoorBoardEvent } from '../devices/door-board-rig.js';
 import type { RawSighting } from '../world/phones.js';
 import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
 import { Outbox } from '../../gateway/uplink/outbox.js';
@@ -70,6 +72,8 @@ export interface RigCapture {
 interface Devices {
   ibis: IbisBusEmulator;
   camera: CameraUnitEmulator;
+  /** Absent when the vehicle type has no door-board pin mapping: door events stay typed then. */
+  doors?: DoorBoardRig;
 }
 
 export class VehicleRig implements EventSink {
@@ -128,6 +132,11 @@ export class VehicleRig implements EventSink {
     const devices = this.devices;
     if (!devices) {
       if (!this.deviceDepth) this.toGateway(event);
+      return;
+    }
+    if (devices.doors && isDoorBoardEvent(event)) {
+      // Pins on the emulated board; the gateway hears the doors only through the Firmata bytes.
+      devices.doors.tap(event);
       return;
     }
     switch (event.type) {
@@ -230,7 +239,10 @@ export class VehicleRig implements EventSink {
       this.s.capture?.rawId?.('staff-number', String(this.staffNumber));
       const ibis = new IbisBusEmulator(ibisOut, clock, { timeZone: this.s.timeZone, driverNumber: this.staffNumber });
       const camera = new CameraUnitEmulator(cameraOut, clock);
-      this.devices = { ibis, camera };
+      const mapping = this.block.vehicleType.doorBoard;
+      const doors = mapping ? new DoorBoardRig({ clock, rng: this.rng.fork(`door-board-${this.lives}`), mapping, sink }) : undefined;
+      void doors?.start();
+      this.devices = { ibis, camera, ...(doors ? { doors } : {}) };
       this.sources.attachIbis(ibisIn);
       this.sources.attachCamera(cameraIn);
       // The on-board computer knows the trip whether or not the gateway was powered.
@@ -270,9 +282,25 @@ export class VehicleRig implements EventSink {
     this.outbox = undefined;
   }
 
+  /** What the bindings read at device depth, over every life of this gateway. */
+  readonly deviceCounters = { firmataMessages: 0, passagesFromBeams: 0, ibisTelegrams: 0, staffNumbersDropped: 0, cameraLines: 0 };
+
   private closeSources(): void {
+    const sources = this.sources;
+    const d = this.deviceCounters;
+    if (sources?.ibisAdapter) {
+      d.ibisTelegrams += sources.ibisAdapter.counters.telegrams;
+      d.staffNumbersDropped += sources.ibisAdapter.counters.droppedPersonal;
+    }
+    if (sources?.cameraCounter) d.cameraLines += sources.cameraCounter.counters.counts;
+    if (this.devices?.doors) {
+      d.firmataMessages += this.devices.doors.source.framing.messages;
+      const c = this.devices.doors.source.doorCounters;
+      d.passagesFromBeams += c.passagesIn + c.passagesOut;
+    }
     this.devices?.ibis.close();
     this.devices?.camera.close();
+    this.devices?.doors?.close();
     this.devices = undefined;
     this.sources?.close();
     this.sources = undefined;

@@ -47,8 +47,15 @@ describe('bench run, end to end (short scenario)', function () {
     assert.deepEqual(withoutWallTime({ ...again, details: undefined }), withoutWallTime({ ...report, details: undefined }));
   });
 
-  it('produces the same stop events at device depth (vehicle bus and camera as bytes) as at event depth', async () => {
+  it('produces the same stop events at device depth (doors, vehicle bus and camera as bytes) as at event depth', async () => {
     const device = await runScenario(loadScenario(SHORT, ['depth=device']), { keepDetails: true });
+    // Everything the counting saw came through the bindings: Firmata, IBIS telegrams, camera lines.
+    const d = device.devices!;
+    const counted = device.details!.reports.reduce((s, r) => s + r.report.boardings + r.report.alightings, 0);
+    assert.equal(d.passagesFromBeams, counted, 'every counted passage was read from the beams');
+    assert.ok(d.firmataMessages > counted, `Firmata messages ${d.firmataMessages}`);
+    assert.ok(d.ibisTelegrams > 100 && d.staffNumbersDropped > 0 && d.cameraLines > 20, JSON.stringify(d));
+    assert.equal(report.devices, undefined);
     const key = (r: { vehicleId: string; report: { departure: number } }) => `${r.vehicleId}/${r.report.departure}`;
     const events = (x: BenchReport) =>
       [...x.details!.reports]

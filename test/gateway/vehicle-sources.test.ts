@@ -18,6 +18,7 @@ import { startVehicleSources } from '../../gateway/run-vehicle.js';
 import type { SourceEvent } from '../../gateway/sources/events.js';
 import { CameraUnitEmulator } from '../../simulator/devices/camera-unit.js';
 import { IbisBusEmulator } from '../../simulator/devices/ibis-bus.js';
+import { FirmataBoardEmulator } from '../../simulator/devices/firmata-board.js';
 import { socatAvailable } from '../helpers/pty.js';
 
 /** socat linking two fixed paths, so a "cable" can be pulled and the same port come back. */
@@ -47,6 +48,11 @@ const config = (dir: string, wifiScript: string) =>
       ibis: { port: join(dir, 'ibis-gw'), silenceSeconds: 30 },
       camera: { port: join(dir, 'cam-gw'), offlineSeconds: 30 },
       radio: { wifiCommand: [process.execPath, '-e', wifiScript] },
+      doorBoard: {
+        port: join(dir, 'door-gw'),
+        mapping: { doors: [{ door: 1, contact: 2, outer: 3, inner: 4 }] },
+        timing: { contactDebounceMs: 0, beamDebounceMs: 0 },
+      },
     },
   });
 
@@ -68,7 +74,7 @@ describe('vehicle sources on real serial lines', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reads trip, camera and WiFi through the pseudonymiser and comes back after the camera cable is pulled', async () => {
+  it('reads doors, trip, camera and WiFi (identifiers through the pseudonymiser) and comes back after the camera cable is pulled', async () => {
     let parsed: ReturnType<typeof config>;
     try {
       parsed = config(dir, "for (const a of ['da:a1:19:00:11:22','da:a1:19:00:11:22','not a line']) console.log(`${Date.now() / 1000}\\t${a}\\t-60`)");
@@ -77,12 +83,18 @@ describe('vehicle sources on real serial lines', function () {
     }
     const s = parsed.sources;
     children.push(await socatAt(s.ibis!.port, join(dir, 'ibis-dev')));
+    children.push(await socatAt(s.doorBoard!.port, join(dir, 'door-dev')));
+    // The door board: StandardFirmata emulated on the far end of its serial line, door 1 closed.
+    const boardPort = await openSerialPort({ path: join(dir, 'door-dev'), baudRate: 57_600 });
+    const board = new FirmataBoardEmulator(new SystemClock());
+    board.setPin(2, true);
+    board.attach(boardPort);
     let cameraLink = await socatAt(s.camera!.port, join(dir, 'cam-dev'));
     const clock = new SystemClock();
     const events: SourceEvent[] = [];
     const abort = new AbortController();
     const sources = startVehicleSources(parsed, clock, { handle: (e) => events.push(e) }, abort.signal);
-    assert.deepEqual(sources.names, ['ibis', 'camera', 'wifi']);
+    assert.deepEqual(sources.names, ['ibis', 'camera', 'door-board', 'wifi']);
 
     const ibisPort = await openSerialPort({ path: join(dir, 'ibis-dev'), ...IBIS_SERIAL });
     const bus = new IbisBusEmulator(ibisPort, clock, { driverNumber: 4711_0815, repeatMs: 500 });
@@ -94,6 +106,12 @@ describe('vehicle sources on real serial lines', function () {
     camera.report(1, 2, 0.9, ['track-0001-raw', 'track-0002-raw']);
     await until('a camera count', () => events.some((e) => e.type === 'camera'));
     await until('a WiFi sighting', () => events.some((e) => e.type === 'radio'));
+
+    // Someone boards through door 1: contact opens, outer beam, inner beam, both clear.
+    board.setPin(2, false);
+    await until('door 1 open', () => events.some((e) => e.type === 'door' && e.open), 15_000);
+    for (const [pin, high] of [[3, true], [4, true], [3, false], [4, false]] as const) board.setPin(pin, high);
+    await until('a passage from the beams', () => events.some((e) => e.type === 'passage' && e.direction === 'in'));
 
     const cam = events.find((e) => e.type === 'camera')!;
     assert.ok(cam.type === 'camera' && cam.heads === 2 && cam.tracks!.length === 2);
@@ -126,5 +144,7 @@ describe('vehicle sources on real serial lines', function () {
     bus.close();
     camPort.destroy();
     ibisPort.destroy();
+    board.close();
+    boardPort.destroy();
   });
 });
