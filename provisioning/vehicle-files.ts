@@ -22,6 +22,8 @@ export interface VehicleSetup {
   /** Serial ports of the vehicle bus and the camera (udev links on the HAVAG image); none: not fitted. */
   ibisPort?: string;
   cameraPort?: string;
+  /** The door board's serial port; its pin mapping is the vehicle type's. */
+  doorBoardPort?: string;
   /** Scan for phones' BLE advertisements (the Pi's own radio). */
   ble?: boolean;
 }
@@ -39,6 +41,7 @@ export function buildVehicleConfig(setup: VehicleSetup): GatewayConfig {
     lorawan: { devEui: setup.devEui.toLowerCase(), joinEui: setup.joinEui.toLowerCase() },
     uplink: { outboxPath: setup.outboxPath },
     sources: {
+      ...(setup.doorBoardPort && setup.type.doorBoard ? { doorBoard: { port: setup.doorBoardPort, mapping: setup.type.doorBoard } } : {}),
       ...(setup.ibisPort ? { ibis: { port: setup.ibisPort } } : {}),
       ...(setup.cameraPort ? { camera: { port: setup.cameraPort } } : {}),
       ...(setup.ble ? { radio: { ble: true } } : {}),

@@ -40,18 +40,20 @@ export function registerProvisionCommands(program: Command): void {
     .option('--join-eui <hex>', 'JoinEUI of the operator', hex(8, '--join-eui'), '0000000000000000')
     .option('--dialect <rui3|rn2483>', 'modem firmware', 'rui3')
     .option('--port <path>', 'the modem\'s serial port on the vehicle', '/dev/ttyAMA0')
+    .option('--door-board-port <path>', 'the door board\'s serial port (pin mapping from the vehicle type); "none" when not fitted', '/dev/tram-doors')
     .option('--ibis-port <path>', 'the vehicle bus (IBIS) serial port; "none" when not fitted', '/dev/tram-ibis')
     .option('--camera-port <path>', 'the camera counter\'s serial port; "none" when not fitted', '/dev/tram-camera')
     .option('--no-ble', 'do not scan for phones over Bluetooth LE')
     .option('--out <dir>', 'where to write gateway.yaml and secrets.yaml', '.')
     .option('--inventory <file>', 'fleet inventory (SQLite)', DEFAULT_INVENTORY)
     .option('--force', 'replace an existing key (the device must then be registered again)')
-    .action((vehicle: string, o: { type: string; devEui: string; joinEui: string; dialect: string; port: string; ibisPort: string; cameraPort: string; ble: boolean; out: string; inventory: string; force?: boolean }) => {
+    .action((vehicle: string, o: { type: string; devEui: string; joinEui: string; dialect: string; port: string; doorBoardPort: string; ibisPort: string; cameraPort: string; ble: boolean; out: string; inventory: string; force?: boolean }) => {
       const type = loadVehicleTypes().get(o.type);
       if (!type) throw new ConfigError('--type', `unknown vehicle type "${o.type}" (known: ${[...loadVehicleTypes().keys()].join(', ')})`);
       if (o.dialect !== 'rui3' && o.dialect !== 'rn2483') throw new ConfigError('--dialect', 'must be rui3 or rn2483');
       const config = buildVehicleConfig({
         vehicleId: vehicle, type, devEui: o.devEui, joinEui: o.joinEui, modemDialect: o.dialect, modemPort: o.port, outboxPath: '/var/lib/tram-occupancy/outbox.db',
+        ...(o.doorBoardPort !== 'none' ? { doorBoardPort: o.doorBoardPort } : {}),
         ...(o.ibisPort !== 'none' ? { ibisPort: o.ibisPort } : {}),
         ...(o.cameraPort !== 'none' ? { cameraPort: o.cameraPort } : {}),
         ble: o.ble,

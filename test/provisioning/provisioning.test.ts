@@ -35,6 +35,21 @@ describe('provisioning', () => {
     assert.ok(!readFileSync(files.configPath, 'utf8').includes(loadGatewaySecrets(files.secretsPath).appKey), 'the key is not in the config');
   });
 
+  it('fits the sources: the vehicle type\'s door-board mapping, the bus and camera ports, BLE', () => {
+    const files = writeVehicleFiles(
+      dir,
+      buildVehicleConfig({ ...setup, doorBoardPort: '/dev/tram-doors', ibisPort: '/dev/tram-ibis', cameraPort: '/dev/tram-camera', ble: true }),
+      newAppKey(),
+    );
+    const { sources } = loadGatewayConfig(files.configPath);
+    assert.equal(sources.doorBoard?.port, '/dev/tram-doors');
+    assert.deepEqual(sources.doorBoard?.mapping.doors.map((d) => d.door), Array.from({ length: K1.doors }, (_, i) => i + 1));
+    assert.equal(sources.ibis?.port, '/dev/tram-ibis');
+    assert.equal(sources.camera?.baudRate, 115_200);
+    assert.equal(sources.radio?.ble, true);
+    assert.equal(sources.keyRotationHour, 3);
+  });
+
   it('never replaces a key silently', () => {
     writeVehicleFiles(dir, buildVehicleConfig(setup), newAppKey());
     assert.throws(() => writeVehicleFiles(dir, buildVehicleConfig(setup), newAppKey()), /exists.*--force/);
