@@ -15,6 +15,7 @@ import { runScenario } from '../simulator/bench/run-scenario.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { bitPackedFloorBytes, cayenneLppBytes, jsonBytes } from './frame-encodings.js';
 import { inChild, modelInference, pseudonymising } from './edge.js';
+import { measureDoorBoardSpeed } from './door-board-speed.js';
 
 configureLogging({ level: 'warn' });
 
@@ -118,13 +119,18 @@ const pseudo = pseudonymising();
 const rss = inChild('gateway-rss');
 const fleet = inChild('fleet-day');
 const device = inChild('device-depth');
+const doorOnly = await measureDoorBoardSpeed();
 const f1 = (v: number) => v.toFixed(1);
 table('Edge agent (aims: inference p99 < 1 ms, pseudonymising < 20 us)', ['measure', 'figure'], [
   [`load model ${inference.version} (${Math.round(inference.modelBytes / 1024)} KiB), one departure: p50 / p99 / max`, `${f1(inference.p50Us)} / ${f1(inference.p99Us)} / ${f1(inference.maxUs)} us over ${inference.rows}`],
   ['gateway process RSS: before the model / model loaded, 3000 inferences / peak', `${f1(rss.rssBeforeMb!)} / ${f1(rss.rssAfterMb!)} / ${f1(rss.peakRssMb)} MB`],
   ['pseudonymise one address (HMAC-SHA-256, truncated)', `${f2(pseudo.hmacUs)} us`],
   ['one radio sighting through the radio source', `${f2(pseudo.sourceUs)} us`],
-  [`fleet-day, event depth (${fleet.vehicles} trams, ${fleet.stopEvents} stop events)`, `${f1(fleet.wallSeconds)} s wall, ${f1(fleet.simulatedHours! / fleet.wallSeconds)} sim h/s, peak RSS ${f1(fleet.peakRssMb)} MB`],
-  [`one tram at device depth (IBIS and camera as bytes, ${device.stopEvents} stop events)`, `${f1(device.wallSeconds)} s wall, ${f1(device.simulatedHours! / device.wallSeconds)} sim h/s, ${Math.round(device.stopEvents! / device.wallSeconds)} stop events/s, peak RSS ${f1(device.peakRssMb)} MB`],
+  [`fleet-day, event depth (${fleet.vehicles} trams, ${fleet.stopEvents} stop events, ${f1(fleet.simulatedHours!)} h with the night's drain)`, `${f1(fleet.wallSeconds)} s wall, ${f1(fleet.simulatedHours! / fleet.wallSeconds)} fleet h per s, peak RSS ${f1(fleet.peakRssMb)} MB`],
+  [
+    `door board alone: one tram-hour of door events through Firmata bytes and johnny-five (${doorOnly.passages} passages, ${doorOnly.messages} messages)`,
+    `${Math.round(doorOnly.simulatedSecondsPerWallSecond)} sim s per wall s (${f2(doorOnly.wallSeconds)} s wall)`,
+  ],
+  [`one tram day at device depth, whole gateway (doors, IBIS, camera as bytes; ${device.stopEvents} stop events)`, `${f1(device.wallSeconds)} s wall, ${f1(device.simulatedHours! / device.wallSeconds)} sim h/s, ${Math.round(device.stopEvents! / device.wallSeconds)} stop events/s, peak RSS ${f1(device.peakRssMb)} MB`],
 ]);
 console.log('');
