@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// After `tsc -p tsconfig.build.json`: copies what the compiled code reads next to itself (schemas,
+// the shipped model, vehicle and line data, scenarios), so dist/ runs on a vehicle without the sources.
+import { cpSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const assets = [
+  'proto/occupancy.proto',
+  'proto/ts013-runtime.js',
+  'models/load-estimator.onnx',
+  'models/onnx/onnx-subset.proto',
+  'simulator/data',
+  'simulator/scenarios',
+];
+for (const asset of assets) {
+  const from = join(root, asset);
+  if (!existsSync(from)) throw new Error(`build asset missing: ${asset}`);
+  cpSync(from, join(root, 'dist', asset), { recursive: true });
+}
+console.log(`copied ${assets.length} assets into dist/`);
