@@ -96,11 +96,13 @@ export const ScenarioSchema = z
         uplinkLoss: z.number().min(0).max(1).default(0.02),
         downlinkLoss: z.number().min(0).max(1).default(0.05),
         dataRate: z.number().int().min(0).max(5).default(5),
+        /** The modems fitted: all RUI3, all RN2483, or mixed (every other tram). */
+        modems: z.enum(['rui3', 'rn2483', 'mixed']).default('rui3'),
         coverageGaps: z.array(GapSchema).default([]),
         /** Which network server's JSON the bench's events travel in. */
         server: z.enum(['chirpstack', 'tts']).default('chirpstack'),
       })
-      .default({ uplinkLoss: 0.02, downlinkLoss: 0.05, dataRate: 5, coverageGaps: [], server: 'chirpstack' }),
+      .default({ uplinkLoss: 0.02, downlinkLoss: 0.05, dataRate: 5, modems: 'rui3', coverageGaps: [], server: 'chirpstack' }),
     faults: z.array(FaultSchema).default([]),
     gateway: z
       .object({

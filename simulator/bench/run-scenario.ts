@@ -214,6 +214,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           dayOf,
           timeZone: tz,
           depth: scenario.depth,
+          dialect: scenario.network.modems === 'mixed' ? (rigs.size % 2 === 0 ? 'rui3' : 'rn2483') : scenario.network.modems,
           keyRotationHour: scenario.gateway.keyRotationHour,
           ...(options.capture ? { capture: options.capture } : {}),
           ...(model ? { model } : {}),

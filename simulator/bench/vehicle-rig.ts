@@ -17,7 +17,9 @@ import { createHash } from 'node:crypto';
 import type { VirtualClock } from '../../common/clock.js';
 import { createDuplexPair } from '../../common/duplex-pair.js';
 import type { Rng } from '../../common/random.js';
-import { Rui3Modem } from '../../firmware-bindings/lora/rui3.js';
+import { MODEM_DIALECTS } from '../../firmware-bindings/lora/dialects.js';
+import type { ModemDialect } from '../../firmware-bindings/lora/modem.js';
+import { EmulatedRn2483 } from '../lorawan/emulated-rn2483.js';
 import { RunningSumEstimator } from '../../gateway/estimation/estimator.js';
 import { DEFAULT_SPREAD, PublicLevelPolicy } from '../../gateway/privacy/public-level.js';
 import { Gateway, type DepartureRecord } from '../../gateway/gateway.js';
@@ -51,6 +53,8 @@ export interface RigSettings {
   /** The load model, loaded once for the run; the running sum when absent. */
   model?: OnnxLoadModel;
   timeZone: string;
+  /** The modem fitted to this tram (default RUI3). */
+  dialect?: ModemDialect;
   /** Vehicle bus and camera as typed events (default) or as bytes through emulators and bindings. */
   depth?: 'event' | 'device';
   /** Local hour at which the gateway replaces its pseudonymisation key (default 3). */
@@ -193,9 +197,11 @@ export class VehicleRig implements EventSink {
     this.streams = [host, device];
     const modemWrite = this.s.capture?.modemWrite;
     if (modemWrite) device.on('data', (chunk: Buffer) => modemWrite(this.block.vehicleId, Buffer.from(chunk)));
-    const radio = new EmulatedRui3(device, clock, this.s.air, this.rng.fork(`module-${this.lives}`), { factoryDevEui: this.devEui });
+    const dialect = this.s.dialect ?? 'rui3';
+    const Module = dialect === 'rn2483' ? EmulatedRn2483 : EmulatedRui3;
+    const radio = new Module(device, clock, this.s.air, this.rng.fork(`module-${this.lives}`), { factoryDevEui: this.devEui });
     radio.mac.dr = this.s.dataRate;
-    const modem = new Rui3Modem(host, clock, { credentials: { devEui: this.devEui, joinEui: JOIN_EUI, appKey: this.appKey }, adr: false, dr: this.s.dataRate });
+    const modem = MODEM_DIALECTS[dialect].create(host, clock, { credentials: { devEui: this.devEui, joinEui: JOIN_EUI, appKey: this.appKey }, adr: false, dr: this.s.dataRate });
     this.outbox = new Outbox({ path: this.s.outboxPath });
     const type = this.block.vehicleType;
     const gateway = new Gateway(

@@ -65,4 +65,16 @@ describe('bench run, end to end (short scenario)', function () {
     assert.ok(device.details!.reports.length > 20);
     assert.deepEqual(events(device), events(report));
   });
+
+  it('delivers the same day through RN2483 modems and a mixed fleet', async () => {
+    for (const modems of ['rn2483', 'mixed']) {
+      const r = await runScenario(loadScenario(SHORT, [`network.modems=${modems}`]));
+      assert.equal(r.stopEvents, report.stopEvents, modems);
+      assert.equal(r.delivery.delivered, r.delivery.generated, modems);
+      assert.equal(r.delivery.duplicates, 0, modems);
+      assert.equal(r.airtime.dutyCycleViolations, 0, modems);
+      assert.ok(r.frames.count > 0);
+    }
+  });
 });
+
