@@ -15,7 +15,7 @@ import { vehicleModem } from '../../gateway/vehicle-modem.js';
 import { loadVehicleTypes } from '../../simulator/world/network-data.js';
 import { FleetInventory } from '../inventory.js';
 import { chirpStackRegistration, ttsRegistration, writeRegistration } from '../registration.js';
-import { formatChecks, selfTestModem } from '../self-test.js';
+import { formatChecks, selfTestModem, selfTestSources } from '../self-test.js';
 import { gatewayUnit } from '../systemd.js';
 import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../vehicle-files.js';
 
@@ -94,14 +94,16 @@ export function registerProvisionCommands(program: Command): void {
 
   provision
     .command('selftest')
-    .description('test a fitted gateway: modem, join, a test uplink (on the vehicle, with the service stopped)')
+    .description('test a fitted gateway: modem, join, a test uplink, and what the sources hear (on the vehicle, with the service stopped)')
     .requiredOption('-c, --config <file>', 'vehicle config')
     .option('-s, --secrets <file>', 'secrets file', '/etc/tram-occupancy/secrets.yaml')
     .option('--join', 'also join the network (needs coverage and registration)')
     .option('--uplink', 'also send a test uplink after joining')
     .option('--join-timeout <seconds>', 'how long to try to join', (v) => Number(v), 120)
+    .option('--sources', 'also listen to the door board, vehicle bus, camera and radio scanner')
+    .option('--listen <seconds>', 'how long to listen to the sources', (v) => Number(v), 20)
     .option('--inventory <file>', 'record the result in the fleet inventory')
-    .action(async (o: { config: string; secrets: string; join?: boolean; uplink?: boolean; joinTimeout: number; inventory?: string }) => {
+    .action(async (o: { config: string; secrets: string; join?: boolean; uplink?: boolean; joinTimeout: number; sources?: boolean; listen: number; inventory?: string }) => {
       configureLogging({ level: 'warn' });
       const config = loadGatewayConfig(o.config);
       const secrets = loadGatewaySecrets(o.secrets);
@@ -110,6 +112,10 @@ export function registerProvisionCommands(program: Command): void {
       const modem = vehicleModem(config, secrets, clock);
       const results = await selfTestModem(modem, clock, { join: o.join ?? false, joinTimeoutMs: o.joinTimeout * 1000, sendTestUplink: o.uplink ?? false });
       await modem.close();
+      if (o.sources) {
+        results.push(...(await selfTestSources(config, clock, o.listen * 1000, (text) => process.stderr.write(`\r  ${text}   `))));
+        process.stderr.write('\n');
+      }
       console.log(formatChecks(results));
       const ok = results.every((r) => r.ok);
       if (o.inventory) {

@@ -20,6 +20,7 @@ import { CameraUnitEmulator } from '../../simulator/devices/camera-unit.js';
 import { IbisBusEmulator } from '../../simulator/devices/ibis-bus.js';
 import { FirmataBoardEmulator } from '../../simulator/devices/firmata-board.js';
 import { socatAvailable } from '../helpers/pty.js';
+import { formatChecks, selfTestSources } from '../../provisioning/self-test.js';
 
 /** socat linking two fixed paths, so a "cable" can be pulled and the same port come back. */
 async function socatAt(a: string, b: string): Promise<ChildProcess> {
@@ -147,4 +148,41 @@ describe('vehicle sources on real serial lines', function () {
     board.close();
     boardPort.destroy();
   });
+
+  it('self-test: says what each source heard, and what to fix for the one that is missing', async () => {
+    const base = config(dir, "console.log(`${Date.now() / 1000}\\tda:a1:19:00:11:22\\t-60`)");
+    // The camera is configured but not plugged in: its port does not exist.
+    const parsed = { ...base, sources: { ...base.sources, camera: { ...base.sources.camera!, port: join(dir, 'no-camera-here') } } };
+    children.push(await socatAt(parsed.sources.ibis!.port, join(dir, 'ibis-dev')));
+    children.push(await socatAt(parsed.sources.doorBoard!.port, join(dir, 'door-dev')));
+    const clock = new SystemClock();
+    const ibisPort = await openSerialPort({ path: join(dir, 'ibis-dev'), ...IBIS_SERIAL });
+    const bus = new IbisBusEmulator(ibisPort, clock, { driverNumber: 4711_0815, repeatMs: 500 });
+    bus.setTrip({ line: 9, course: 3, destination: 91, destinationName: 'Göttinger Bogen' });
+    bus.setStop(4, 'Marktplatz');
+    const boardPort = await openSerialPort({ path: join(dir, 'door-dev'), baudRate: 57_600 });
+    const board = new FirmataBoardEmulator(clock);
+    board.setPin(2, true);
+    board.attach(boardPort);
+    const progress: string[] = [];
+    const results = await selfTestSources(parsed, clock, 4000, (t) => progress.push(t));
+    bus.close();
+    board.close();
+    ibisPort.destroy();
+    boardPort.destroy();
+
+    const by = new Map(results.map((r) => [r.name, r]));
+    assert.deepEqual([...by.keys()], ['door board', 'vehicle bus (IBIS)', 'camera counter', 'radio scanner']);
+    assert.equal(by.get('door board')!.ok, true, by.get('door board')!.detail);
+    assert.equal(by.get('vehicle bus (IBIS)')!.ok, true);
+    assert.match(by.get('vehicle bus (IBIS)')!.detail, /line 9, course 3, destination 91, stop 4/);
+    assert.equal(by.get('camera counter')!.ok, false);
+    assert.match(by.get('camera counter')!.action!, /cable/);
+    assert.match(by.get('radio scanner')!.detail, /^1 devices heard/);
+    assert.ok(progress.length >= 4, 'progress while listening');
+    const printed = formatChecks(results);
+    assert.match(printed, /\[FAIL\] camera counter/);
+    assert.ok(!printed.includes('47110815') && !printed.includes('da:a1'), 'nothing personal printed');
+  });
 });
+
