@@ -89,7 +89,12 @@ export async function selfTestSources(config: GatewayConfig, clock: Clock, liste
 
   const faultsNow = (sensors: readonly string[]) => {
     const active = new Map<string, SourceEvent & { type: 'fault' }>();
-    for (const e of events) if (e.type === 'fault' && sensors.includes(e.sensor)) (e.active ? active.set(`${e.sensor}/${e.door ?? ''}`, e) : active.delete(`${e.sensor}/${e.door ?? ''}`));
+    for (const e of events) {
+      if (e.type !== 'fault' || !sensors.includes(e.sensor)) continue;
+      const key = `${e.sensor}/${e.door ?? ''}`;
+      if (e.active) active.set(key, e);
+      else active.delete(key);
+    }
     return [...active.values()];
   };
   const seconds = Math.round(listenMs / 1000);
