@@ -157,7 +157,9 @@ export function startVehicleSources(config: GatewayConfig, clock: Clock, sink: E
           child.once('spawn', resolve);
           child.once('error', reject);
         });
-        signal.addEventListener('abort', () => child.kill(), { once: true });
+        const kill = (): void => void child.kill();
+        signal.addEventListener('abort', kill, { once: true });
+        child.once('exit', () => signal.removeEventListener('abort', kill));
         return child.stdout;
       },
       (stdout) => {
