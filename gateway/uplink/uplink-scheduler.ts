@@ -11,7 +11,7 @@
  * a day are the backend's acks and the operator's config changes (at most 10 a day).
  */
 import type { Clock } from '../../common/clock.js';
-import { ProtocolError, TimeoutError } from '../../common/errors.js';
+import { DisconnectedError, ProtocolError, TimeoutError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
 import { uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airtime.js';
 import type { LoraModem } from '../../firmware-bindings/lora/modem.js';
@@ -78,6 +78,8 @@ export interface SchedulerStats {
   healthSent: number;
   airtimeMs: number;
   sendErrors: number;
+  /** Attempts that found the modem's port away (its supervisor reopens it). */
+  modemAway: number;
   joins: number;
   joinFailures: number;
   /** Always 0: confirmed uplinks would request downlinks. */
@@ -121,7 +123,7 @@ export class UplinkScheduler {
   private readonly options: SchedulerOptions;
   readonly stats: SchedulerStats = {
     frames: 0, liveSent: 0, liveSkipped: 0, liveSuperseded: 0, batches: 0, reportsSent: 0, reportsResent: 0, batchBytes: 0,
-    healthSent: 0, airtimeMs: 0, sendErrors: 0, joins: 0, joinFailures: 0, confirmedUplinks: 0,
+    healthSent: 0, airtimeMs: 0, sendErrors: 0, modemAway: 0, joins: 0, joinFailures: 0, confirmedUplinks: 0,
   };
   /** Called after each frame went on air (for observers such as the simulator's report). */
   onSent: ((frame: SentFrame) => void) | undefined;
@@ -223,6 +225,11 @@ export class UplinkScheduler {
         if (error instanceof ProtocolError && error.code === 'not-joined') this.joined = false;
         if (error instanceof ProtocolError && (error.code === 'busy' || error.code === 'duty-cycle' || error.code === 'payload-too-long')) {
           await this.pause(this.options.busyRetryMs);
+        } else if (error instanceof DisconnectedError) {
+          // The modem's port went away; its supervisor reopens it. Nothing is lost: reports wait in the outbox.
+          this.stats.modemAway++;
+          log.warn({ error: error.message }, 'modem away; waiting for it to come back');
+          await this.pause(this.options.busyRetryMs * 2);
         } else if (error instanceof TimeoutError || error instanceof ProtocolError) {
           log.warn({ error: error.message }, 'uplink attempt failed; retrying');
           await this.pause(this.options.busyRetryMs * 2);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../../../common/clock.js';
+import { DisconnectedError } from '../../../common/errors.js';
+import { configureLogging, currentLogLevel } from '../../../common/log.js';
 import { Rng } from '../../../common/random.js';
 import { AirtimeBudget } from '../../../gateway/uplink/airtime-budget.js';
 import { Outbox } from '../../../gateway/uplink/outbox.js';
@@ -131,4 +133,37 @@ describe('UplinkScheduler', () => {
     assert.equal(budget.usedTodayMs, sentAfter.reduce((s, t) => s + t.toaMs, 0) + modem.transmissions.filter((t) => t.fPort !== 2).reduce((s, t) => s + t.toaMs, 0), 'the refused one was refunded');
     await scheduler.stop();
   });
+
+  it('waits for a modem whose port went away, loses nothing, and sends once it is back', async () => {
+    const { clock, modem, outbox, scheduler, sent } = rig();
+    const lines: string[] = [];
+    const level = currentLogLevel();
+    configureLogging({ destination: { write: (l: string) => lines.push(l) }, level: 'warn' });
+    try {
+      let away = true;
+      const status = modem.status.bind(modem);
+      modem.status = async () => {
+        if (away) throw new DisconnectedError('modem port is away; reopening');
+        return status();
+      };
+      scheduler.start();
+      for (let i = 1; i <= 8; i++) {
+        outbox.append(report(clock, i));
+        scheduler.notifyReport();
+      }
+      await clock.advance(5 * 60_000);
+      assert.equal(sent.length, 0, 'nothing can go while the port is away');
+      assert.ok(scheduler.stats.modemAway >= 5, `attempts ${scheduler.stats.modemAway}`);
+      assert.equal(outbox.size, 8, 'every report still waits');
+      assert.ok(lines.some((l) => l.includes('modem away')) && !lines.some((l) => l.includes('"level":50')), 'a warning, not an error');
+      away = false;
+      await clock.advance(30 * 60_000);
+      const reported = sent.filter((f) => f.fPort === 2).reduce((n, f) => n + f.reports, 0);
+      assert.equal(reported, 8, 'the backlog went once the modem was back');
+      await scheduler.stop();
+    } finally {
+      configureLogging({ destination: { write: (l: string) => process.stderr.write(l) }, level });
+    }
+  });
 });
+
