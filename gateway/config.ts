@@ -32,6 +32,8 @@ export const GatewayConfigSchema = z
         // beyond the 10 a day (docs/delivery.md).
         adr: z.boolean().default(false),
         dataRate: z.number().int().min(0).max(5).optional(),
+        /** Pulls the module's reset line when it stops answering a soft reset, e.g. ["gpioset","--mode=time","--usec=200000","gpiochip0","17=0"]. */
+        resetCommand: z.array(z.string().min(1)).min(1).optional(),
       })
       .strict(),
     lorawan: z.object({ devEui: hex(8), joinEui: hex(8) }).strict(),

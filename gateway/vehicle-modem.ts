@@ -4,6 +4,7 @@
  * the technician's self-test build it the same way. Must never hold the AppKey beyond handing it to
  * the driver, nor log it.
  */
+import { spawn } from 'node:child_process';
 import type { Clock } from '../common/clock.js';
 import { MODEM_DIALECTS } from '../firmware-bindings/lora/dialects.js';
 import { ModemSupervisor } from '../firmware-bindings/lora/modem-supervisor.js';
@@ -22,5 +23,20 @@ export function vehicleModem(config: GatewayConfig, secrets: GatewaySecrets, clo
     dialect: config.modem.dialect,
     connect: () => open({ path: config.modem.port, ...dialect.serial, baudRate: config.modem.baudRate ?? dialect.serial.baudRate }),
     driver: (stream) => dialect.create(stream, clock, options),
+    ...(config.modem.resetCommand ? { hardwareReset: commandReset(config.modem.resetCommand) } : {}),
   });
+}
+
+/**
+ * The module's reset line (or its power), pulled by a command the config names, e.g. libgpiod's
+ * `gpioset --mode=time --usec=200000 gpiochip0 17=0` on the Pi. Resolves when the command exited 0.
+ */
+export function commandReset(command: readonly string[], timeoutMs = 10_000): () => Promise<void> {
+  const [file, ...args] = command;
+  return () =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(file!, args, { stdio: 'ignore', timeout: timeoutMs });
+      child.once('error', (error) => reject(new Error(`modem reset command failed to start: ${error.message}`)));
+      child.once('exit', (code, sig) => (code === 0 ? resolve() : reject(new Error(`modem reset command ended with ${sig ?? `exit code ${code}`}`))));
+    });
 }

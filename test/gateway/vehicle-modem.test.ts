@@ -3,7 +3,10 @@ import { createDuplexPair } from '../../common/duplex-pair.js';
 import { DisconnectedError } from '../../common/errors.js';
 import type { SerialSettings } from '../../firmware-bindings/transport/serial-port.js';
 import { parseGatewayConfig } from '../../gateway/config.js';
-import { vehicleModem } from '../../gateway/vehicle-modem.js';
+import { commandReset, vehicleModem } from '../../gateway/vehicle-modem.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DIALECTS, RIG_START, TEST_DEVICE, radioWorld, runWhile, tapLines } from '../helpers/modem-rig.js';
 import { VirtualClock } from '../../common/clock.js';
 import { Rng } from '../../common/random.js';
@@ -53,4 +56,20 @@ describe('the vehicle modem chosen by modem.dialect', () => {
     await assert.rejects(modem.open(), (e: Error) => e instanceof DisconnectedError && /ttyAMA0/.test(e.message));
     assert.equal(opened[0]!.baudRate, 19200);
   });
+
+  it('pulls the reset line with the configured command, and says when the command fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reset-'));
+    try {
+      const mark = join(dir, 'pulled');
+      await commandReset([process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(mark)}, 'x')`])();
+      assert.ok(existsSync(mark), 'the command ran');
+      await assert.rejects(commandReset([process.execPath, '-e', 'process.exit(3)'])(), /exit code 3/);
+      await assert.rejects(commandReset([join(dir, 'no-such-tool')])(), /failed to start/);
+      const config = parseGatewayConfig({ ...CONFIG, modem: { dialect: 'rui3', port: '/dev/ttyAMA0', resetCommand: ['gpioset', 'gpiochip0', '17=0'] } });
+      assert.deepEqual(config.modem.resetCommand, ['gpioset', 'gpiochip0', '17=0']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
