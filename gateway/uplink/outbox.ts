@@ -116,8 +116,9 @@ export class Outbox {
       nextResend: this.db.prepare<[], { at: number | null }>('SELECT MIN(last_sent_at) AS at FROM reports WHERE send_count > 0'),
       markMissing: this.db.prepare('UPDATE reports SET last_sent_at = 0 WHERE seq = ? AND send_count > 0 AND last_sent_at <= ?'),
       markSent: this.db.prepare('UPDATE reports SET send_count = send_count + 1, last_sent_at = ? WHERE seq = ?'),
-      deleteThrough: this.db.prepare('DELETE FROM reports WHERE seq <= ?'),
-      deleteOne: this.db.prepare('DELETE FROM reports WHERE seq = ?'),
+      // Only what went on air at least once can have arrived: an ack never removes an unsent report.
+      deleteThrough: this.db.prepare('DELETE FROM reports WHERE seq <= ? AND send_count > 0'),
+      deleteOne: this.db.prepare('DELETE FROM reports WHERE seq = ? AND send_count > 0'),
       dropSent: this.db.prepare('DELETE FROM reports WHERE seq IN (SELECT seq FROM reports WHERE send_count > 0 ORDER BY seq LIMIT ?)'),
       dropOldest: this.db.prepare('DELETE FROM reports WHERE seq IN (SELECT seq FROM reports ORDER BY seq LIMIT ?)'),
     };

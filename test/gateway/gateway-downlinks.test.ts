@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,4 +76,38 @@ describe('Gateway downlinks', () => {
     assert.equal(restarted.scheduler.settings.maxBatch, 12);
     second.close();
   });
+
+  it('survives any downlink (fuzzed ports and bytes, random acks and config changes): no throw, no unsent report lost', () => {
+    const anyDownlink = fc.oneof(
+      fc.record({ fPort: fc.integer({ min: 0, max: 255 }), payload: fc.uint8Array({ maxLength: 64 }) }),
+      fc.record({ fPort: fc.constant(10), payload: fc.uint8Array({ maxLength: 24 }) }),
+      fc.record({ fPort: fc.constant(11), payload: fc.uint8Array({ maxLength: 24 }) }),
+      fc
+        .record({ through: fc.integer({ min: 0, max: 40 }), runs: fc.array(fc.integer({ min: 1, max: 6 }), { maxLength: 6 }) })
+        .map((a) => ({ fPort: 10, payload: encodeAck(a) })),
+      fc
+        .record({ liveEnabled: fc.boolean(), healthIntervalMin: fc.integer({ min: -5, max: 5000 }), maxBatch: fc.integer({ min: -1, max: 200 }), dailyAirtimeMs: fc.integer({ min: -1, max: 10_000_000 }) })
+        .map((c) => ({ fPort: 11, payload: encodeConfigChange(c) })),
+    );
+    fc.assert(
+      fc.property(fc.array(anyDownlink, { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 20 }), (downlinks, sentUpTo) => {
+        const clock = new VirtualClock(T0);
+        const outbox = new Outbox({ path: ':memory:' });
+        const { modem, gateway } = gatewayOn(outbox, clock);
+        for (let i = 1; i <= 20; i++) outbox.append(report(i));
+        const sent = Array.from({ length: sentUpTo }, (_, i) => i + 1);
+        outbox.markSent(sent, T0 - 3_600_000);
+        for (const d of downlinks) modem.emit('downlink', d);
+        const c = gateway.counters;
+        assert.equal(c.downlinks, downlinks.length);
+        assert.equal(c.badDownlinks + c.acks + c.refusedAcks + c.configChanges, downlinks.length, JSON.stringify(c));
+        for (let seq = sentUpTo + 1; seq <= 20; seq++) assert.ok(outbox.get(seq), `unsent report ${seq} lost`);
+        // The gateway still takes new reports after all of it.
+        assert.equal(outbox.append(report(21)).seq, 21);
+        outbox.close();
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
+

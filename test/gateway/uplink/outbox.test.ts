@@ -36,8 +36,18 @@ describe('Outbox', () => {
   it('removes acknowledged reports: cumulative and individual', () => {
     const o = new Outbox({ path: ':memory:' });
     for (let i = 1; i <= 8; i++) o.append(report(i));
+    o.markSent([1, 2, 3, 4, 5, 6, 7, 8], 1000);
     o.acknowledge(3, [5, 7]);
-    assert.deepEqual(o.unsent(10).map((r) => r.seq), [4, 6, 8]);
+    assert.deepEqual(o.due(1000, 10).map((r) => r.seq), [4, 6, 8]);
+    o.close();
+  });
+
+  it('never lets an ack remove a report that has not gone on air yet', () => {
+    const o = new Outbox({ path: ':memory:' });
+    for (let i = 1; i <= 6; i++) o.append(report(i));
+    o.markSent([1, 2, 4], 1000);
+    assert.deepEqual(o.acknowledge(5, []), { removed: 3, refused: false });
+    assert.deepEqual(o.unsent(10).map((r) => r.seq), [3, 5, 6], 'unsent reports stay, whatever the ack says');
     o.close();
   });
 
@@ -59,6 +69,7 @@ describe('Outbox', () => {
     assert.deepEqual(o.acknowledge(90), { removed: 0, refused: true });
     assert.deepEqual(o.acknowledge(1, [3, 50]), { removed: 0, refused: true });
     assert.equal(o.size, 3);
+    o.markSent([1, 2, 3], 1000);
     assert.deepEqual(o.acknowledge(2), { removed: 2, refused: false });
     assert.equal(o.ackedThrough, 2);
     o.close();
