@@ -13,7 +13,7 @@ import { moduleLogger } from '../../common/log.js';
 import type { EventSink } from '../../gateway/sources/events.js';
 import type { Pseudonymiser } from '../../gateway/privacy/pseudonymiser.js';
 import { CAMERA_LIMITS, readCameraLine, type CameraDropReason } from './camera-protocol.js';
-import { BoundedLineSplitter } from './line-splitter.js';
+import { BoundedLineSplitter } from '../transport/line-splitter.js';
 
 const log = moduleLogger('camera.counter');
 

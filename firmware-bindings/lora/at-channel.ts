@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { ReadlineParser } from '@serialport/parser-readline';
+import { BoundedLineSplitter } from '../transport/line-splitter.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { DisconnectedError, TimeoutError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
@@ -57,7 +57,13 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     private readonly lineEnding = '\r\n',
   ) {
     super();
-    const parser = stream.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'latin1' }));
+    // Bounded: a modem spewing bytes without a newline (wrong baud rate, noise) never grows a buffer.
+    const parser = stream.pipe(
+      new BoundedLineSplitter(MAX_LINE, () => {
+        this.counters.droppedLines++;
+        log.warn('dropped a garbled line from the modem');
+      }),
+    );
     parser.on('data', (raw: string) => this.onLine(raw));
     const onGone = (error?: Error): void => this.onClosed(error ?? new DisconnectedError());
     stream.once('close', () => onGone());

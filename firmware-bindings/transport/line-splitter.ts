@@ -1,6 +1,6 @@
 /**
  * Newline framing with a bound: a Transform from bytes to text lines (object mode), for NDJSON over
- * a serial port or a TCP socket. Lines longer than the bound are dropped whole (the rest up to the
+ * a serial port or a TCP socket (the camera counter, the modems). Lines longer than the bound are dropped whole (the rest up to the
  * next newline is skipped) and reported, never buffered; bytes that are not UTF-8 drop their line.
  * CR before LF is removed. Must never: throw on input, or log line contents.
  */
