@@ -45,10 +45,15 @@ interface J5Board extends EventEmitter {
   digitalRead(pin: number, callback: (value: number) => void): J5Board;
   queryPinState(pin: number, callback: () => void): J5Board;
 }
-type J5BoardCtor = new (options: Record<string, unknown>) => J5Board;
+type J5BoardCtor = (new (options: Record<string, unknown>) => J5Board) & { readonly cache?: J5Board[] };
 
 const { Firmata } = require('firmata-io') as { Firmata: FirmataCtor };
 const { Board } = require('johnny-five') as { Board: J5BoardCtor };
+
+/** Boards johnny-five still holds in its module-wide list (one per link not yet closed). */
+export function boardsHeld(): number {
+  return Board.cache?.length ?? 0;
+}
 
 /** setTimeout's largest delay: firmata.js's own "ask for the version" timer never fires. */
 const NEVER_MS = 2_147_483_647;
@@ -203,6 +208,11 @@ export class JohnnyFiveLink {
     this.io.removeAllListeners('ready');
     this.io.removeAllListeners('reportversion');
     this.board?.removeAllListeners('ready');
+    // johnny-five keeps every Board it made in a module-wide list: take ours out, or each
+    // reconnection of a flaky USB cable would leave one behind for the life of the service.
+    const cache = Board.cache;
+    const held = this.board ? (cache?.indexOf(this.board) ?? -1) : -1;
+    if (held >= 0) cache!.splice(held, 1);
     this.stream.on('error', () => undefined);
     this.stream.destroy();
   }

@@ -10,6 +10,7 @@ import {
 } from '../../../firmware-bindings/door-board/door-board.js';
 import type { SourceEvent } from '../../../gateway/sources/events.js';
 import { ARDUINO_MEGA, FirmataBoardEmulator } from '../../../simulator/devices/firmata-board.js';
+import { boardsHeld } from '../../../firmware-bindings/door-board/firmata-link.js';
 
 const MAPPING: DoorBoardMapping = DoorBoardMappingSchema.parse({
   doors: [
@@ -140,6 +141,18 @@ describe('DoorBoardSource (johnny-five over the emulated StandardFirmata)', () =
     );
     const closedAt = events.find((e) => e.type === 'door' && !e.open)!.at;
     assert.ok(closedAt >= fault[1]!.at, 'the close is dated when the board said so, not guessed earlier');
+    // Reconnecting leaves nothing behind in johnny-five: one board held while connected, none after.
+    const held = boardsHeld();
+    for (let i = 0; i < 5; i++) {
+      board.disconnect('unplug');
+      await clock.advance(100);
+      board.reconnect();
+      await clock.advance(70_000);
+      assert.equal(source.state, 'ready');
+    }
+    assert.equal(boardsHeld(), held, 'no board left behind per reconnection');
+    source.close();
+    assert.equal(boardsHeld(), held - 1);
   });
 
   it('a hung board: no heartbeat answer is a fault; it ends after the board reboots', async () => {
