@@ -46,7 +46,9 @@ export function registerModelCommands(program: Command): void {
     .action(async (o: { scenario: string; model: string; json?: string }) => {
       configureLogging({ level: 'warn' });
       const loaded = await OnnxLoadModel.load(o.model);
-      const report = await evaluateScenario(loadScenario(o.scenario), loaded);
+      const progress = (done: number, samples: number) => process.stderr.write(`\r  simulating ${o.scenario}: ${Math.round(done * 100)} %, ${samples} stop events   `);
+      const report = await evaluateScenario(loadScenario(o.scenario), loaded, progress);
+      process.stderr.write('\n');
       await loaded.close();
       if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
       console.log(`${report.scenario}: ${report.stopEvents} stop events, mean design capacity ${report.capacity}`);

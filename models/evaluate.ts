@@ -60,8 +60,8 @@ export async function modelEstimates(model: OnnxLoadModel, samples: readonly Sto
   return out;
 }
 
-export async function evaluateScenario(scenario: Scenario, model: OnnxLoadModel): Promise<EvaluationReport> {
-  const samples = await collectSamples(scenario);
+export async function evaluateScenario(scenario: Scenario, model: OnnxLoadModel, onProgress?: (done: number, samples: number) => void): Promise<EvaluationReport> {
+  const samples = await collectSamples(scenario, onProgress ? { onProgress } : {});
   if (samples.length === 0) throw new Error(`scenario ${scenario.name} produced no stop events`);
   const estimates = await modelEstimates(model, samples);
   return {

@@ -33,6 +33,8 @@ export interface CollectOptions {
   seed?: number;
   /** Departure grace of the assembler, as on the vehicle. */
   departureGraceMs?: number;
+  /** Called after each simulated hour: share done (0..1) and samples so far. */
+  onProgress?: (done: number, samples: number) => void;
 }
 
 export async function collectSamples(scenario: Scenario, options: CollectOptions = {}): Promise<StopSample[]> {
@@ -77,9 +79,11 @@ export async function collectSamples(scenario: Scenario, options: CollectOptions
   });
   for (const runner of world.runners) runner.start();
   const end = endMs + 3 * 3_600_000;
+  const begin = clock.now();
   for (let t = clock.now(); t < end; ) {
     t = Math.min(end, t + 3_600_000);
     await clock.runUntil(t);
+    options.onProgress?.((t - begin) / (end - begin), samples.length);
   }
   pseudonymiser.close();
   return samples;
