@@ -5,8 +5,8 @@
  * is reported as a fault and read again without a restart.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SystemClock } from '../../common/clock.js';
@@ -19,16 +19,8 @@ import type { SourceEvent } from '../../gateway/sources/events.js';
 import { CameraUnitEmulator } from '../../simulator/devices/camera-unit.js';
 import { IbisBusEmulator } from '../../simulator/devices/ibis-bus.js';
 import { FirmataBoardEmulator } from '../../simulator/devices/firmata-board.js';
-import { socatAvailable } from '../helpers/pty.js';
+import { socatAvailable, socatLink as socatAt } from '../helpers/pty.js';
 import { formatChecks, selfTestSources } from '../../provisioning/self-test.js';
-
-/** socat linking two fixed paths, so a "cable" can be pulled and the same port come back. */
-async function socatAt(a: string, b: string): Promise<ChildProcess> {
-  const child = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
-  for (let i = 0; i < 300 && !(existsSync(a) && existsSync(b)); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(existsSync(a) && existsSync(b), 'socat made no ptys');
-  return child;
-}
 
 async function until(what: string, check: () => boolean, ms = 8000): Promise<void> {
   const end = Date.now() + ms;

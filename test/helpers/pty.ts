@@ -20,14 +20,15 @@ export function socatAvailable(): boolean {
   return spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 }
 
-export async function openPtyPair(): Promise<PtyPair> {
-  const dir = mkdtempSync(join(tmpdir(), 'pty-'));
-  const a = join(dir, 'a');
-  const b = join(dir, 'b');
+/**
+ * socat joining two pseudo-terminals linked at the given paths. Killing it is pulling the cable;
+ * calling this again with the same paths plugs it back in (the device path comes back).
+ */
+export async function socatLink(a: string, b: string): Promise<ChildProcess> {
   const child: ChildProcess = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
     stdio: 'ignore',
   });
-  for (let i = 0; i < 200 && !(existsSync(a) && existsSync(b)); i++) {
+  for (let i = 0; i < 300 && !(existsSync(a) && existsSync(b)); i++) {
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -35,6 +36,14 @@ export async function openPtyPair(): Promise<PtyPair> {
     child.kill();
     throw new Error('socat did not create the pseudo-terminals');
   }
+  return child;
+}
+
+export async function openPtyPair(): Promise<PtyPair> {
+  const dir = mkdtempSync(join(tmpdir(), 'pty-'));
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  const child = await socatLink(a, b);
   return {
     a,
     b,
