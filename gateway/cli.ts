@@ -1,4 +1,5 @@
 /** `occupancy gateway`: runs the edge agent on a vehicle. */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadGatewayConfig, loadGatewaySecrets } from './config.js';
 import { runVehicleGateway } from './run-vehicle.js';
@@ -22,6 +23,18 @@ export function registerGatewayCommands(program: Command): void {
           console.log(`load model ok: version ${model.version}, features match`);
           await model.close();
         }
+        // Ports that are not there yet are fine at the depot; on a fitted vehicle they are a cable to check.
+        const src = config.sources;
+        const ports: Array<[string, string | undefined]> = [
+          ['modem', config.modem.port],
+          ['door board', src.doorBoard?.port],
+          ['vehicle bus (IBIS)', src.ibis?.port],
+          ['camera counter', src.camera?.port],
+        ];
+        for (const [name, port] of ports) {
+          if (port) console.log(`${name}: ${port} ${existsSync(port) ? 'present' : 'NOT PRESENT (fine before fitting; on a fitted tram check the cable and the udev link)'}`);
+        }
+        if (src.radio) console.log(`radio scanner: ${[src.radio.ble ? 'BLE' : '', src.radio.wifiCommand ? `WiFi via ${src.radio.wifiCommand[0]}` : ''].filter(Boolean).join(' and ') || 'configured but nothing enabled'}`);
         return;
       }
       const stop = new AbortController();
