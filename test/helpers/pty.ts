@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -65,4 +66,26 @@ export async function ptyPairOrSkip(ctx: Mocha.Context): Promise<PtyPair> {
     ctx.skip();
   }
   return openPtyPair();
+}
+
+/**
+ * For a describe block whose tests each cross one pty pair: `open(this)` gives the pair (or skips,
+ * as ptyPairOrSkip), `track(port)` hands a serial port over; after each test the ports are ended
+ * and destroyed and socat is stopped.
+ */
+export function ptyFixture(): { open(ctx: Mocha.Context): Promise<PtyPair>; track<T extends Duplex>(port: T): T } {
+  let pty: PtyPair | undefined;
+  const ports: Duplex[] = [];
+  afterEach(async () => {
+    for (const p of ports.splice(0)) if (!p.destroyed) await new Promise((r) => p.end(r)).then(() => p.destroy());
+    await pty?.close();
+    pty = undefined;
+  });
+  return {
+    open: async (ctx) => (pty = await ptyPairOrSkip(ctx)),
+    track: (port) => {
+      ports.push(port);
+      return port;
+    },
+  };
 }

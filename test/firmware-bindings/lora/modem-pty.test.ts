@@ -5,7 +5,7 @@ import { Rng } from '../../../common/random.js';
 import type { Downlink } from '../../../firmware-bindings/lora/modem.js';
 import { openSerialPort } from '../../../firmware-bindings/transport/serial-port.js';
 import { DIALECTS, RIG_START, TEST_DEVICE, radioWorld } from '../../helpers/modem-rig.js';
-import { ptyPairOrSkip, type PtyPair } from '../../helpers/pty.js';
+import { ptyFixture } from '../../helpers/pty.js';
 
 /** Counts bytes written into either end and read out of the other: what is still in the kernel. */
 function transitCounter(a: Duplex, b: Duplex): () => number {
@@ -50,19 +50,12 @@ async function drive<T>(clock: VirtualClock, inTransit: () => number, task: Prom
 
 for (const fixture of DIALECTS) {
   describe(`LoRa modem, ${fixture.dialect} dialect, over a real pseudo-terminal with serialport`, () => {
-    let pty: PtyPair | undefined;
-    const ports: Duplex[] = [];
-    afterEach(async () => {
-      for (const p of ports.splice(0)) await new Promise((r) => p.end(r)).then(() => p.destroy());
-      await pty?.close();
-      pty = undefined;
-    });
+    const ptys = ptyFixture();
 
     it(`joins, sends and hears a downlink at ${fixture.serial.baudRate} baud; the network server checks the frames`, async function () {
-      pty = await ptyPairOrSkip(this);
-      const gatewayPort = await openSerialPort({ path: pty.a, ...fixture.serial });
-      const modulePort = await openSerialPort({ path: pty.b, ...fixture.serial });
-      ports.push(gatewayPort, modulePort);
+      const pty = await ptys.open(this);
+      const gatewayPort = ptys.track(await openSerialPort({ path: pty.a, ...fixture.serial }));
+      const modulePort = ptys.track(await openSerialPort({ path: pty.b, ...fixture.serial }));
       const inTransit = transitCounter(gatewayPort, modulePort);
       const clock = new VirtualClock(RIG_START);
       const rng = new Rng(11);

@@ -8,7 +8,7 @@ import { openSerialPort } from '../../../firmware-bindings/transport/serial-port
 import type { SourceEvent } from '../../../gateway/sources/events.js';
 import { Pseudonymiser } from '../../../gateway/privacy/pseudonymiser.js';
 import { CameraUnitEmulator } from '../../../simulator/devices/camera-unit.js';
-import { ptyPairOrSkip, type PtyPair } from '../../helpers/pty.js';
+import { ptyFixture } from '../../helpers/pty.js';
 
 const T0 = Date.parse('2026-11-23T06:00:00Z');
 
@@ -50,19 +50,12 @@ describe('CameraUnitEmulator', () => {
   });
 
   describe('over a real pseudo-terminal', () => {
-    let pty: PtyPair | undefined;
-    const ports: Duplex[] = [];
-    afterEach(async () => {
-      for (const p of ports.splice(0)) await new Promise((r) => p.end(r)).then(() => p.destroy());
-      await pty?.close();
-      pty = undefined;
-    });
+    const ptys = ptyFixture();
 
     it('reaches the camera binding through openSerialPort on both ends (115200 8N1)', async function () {
-      pty = await ptyPairOrSkip(this);
-      const gatewayPort = await openSerialPort({ path: pty.a, ...CAMERA_SERIAL });
-      const cameraPort = await openSerialPort({ path: pty.b, ...CAMERA_SERIAL });
-      ports.push(gatewayPort, cameraPort);
+      const pty = await ptys.open(this);
+      const gatewayPort = ptys.track(await openSerialPort({ path: pty.a, ...CAMERA_SERIAL }));
+      const cameraPort = ptys.track(await openSerialPort({ path: pty.b, ...CAMERA_SERIAL }));
       const clock = new VirtualClock(T0);
       const pseudonymiser = new Pseudonymiser(clock);
       const events: SourceEvent[] = [];

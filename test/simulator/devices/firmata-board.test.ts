@@ -7,7 +7,7 @@ import { DoorBoardSource } from '../../../firmware-bindings/door-board/door-boar
 import { openSerialPort } from '../../../firmware-bindings/transport/serial-port.js';
 import type { SourceEvent } from '../../../gateway/sources/events.js';
 import { ARDUINO_MEGA, FirmataBoardEmulator } from '../../../simulator/devices/firmata-board.js';
-import { ptyPairOrSkip, type PtyPair } from '../../helpers/pty.js';
+import { ptyFixture } from '../../helpers/pty.js';
 
 const hex = (bytes: readonly number[]) => Buffer.from(bytes).toString('hex');
 const NAME = [...Buffer.from('StandardFirmata.ino')].flatMap((b) => [b, 0]);
@@ -149,23 +149,19 @@ describe('FirmataBoardEmulator (StandardFirmata 2.5, byte for byte)', () => {
   });
 
   describe('over a real pseudo-terminal at 57600 baud', () => {
-    let pty: PtyPair | undefined;
-    const ports: Duplex[] = [];
     let source: DoorBoardSource | undefined;
     let emulator: FirmataBoardEmulator | undefined;
-    afterEach(async () => {
+    afterEach(() => {
       source?.close();
       emulator?.close();
-      for (const p of ports.splice(0)) if (!p.destroyed) await new Promise((r) => p.end(r)).then(() => p.destroy());
-      await pty?.close();
-      pty = undefined;
     });
+    // Registered after the hook above, so it runs after it: ports and socat go once the source has.
+    const ptys = ptyFixture();
 
     it('johnny-five reaches the emulated board through serialport on both ends', async function () {
-      pty = await ptyPairOrSkip(this);
+      const pty = await ptys.open(this);
       const clock = new SystemClock();
-      const boardPort = await openSerialPort({ path: pty.b, baudRate: 57_600 });
-      ports.push(boardPort);
+      const boardPort = ptys.track(await openSerialPort({ path: pty.b, baudRate: 57_600 }));
       emulator = new FirmataBoardEmulator(clock);
       emulator.setPin(2, true); // door 1 closed
       const events: SourceEvent[] = [];
@@ -181,8 +177,7 @@ describe('FirmataBoardEmulator (StandardFirmata 2.5, byte for byte)', () => {
         mapping: DoorBoardMappingSchema.parse({ doors: [{ door: 1, contact: 2, outer: 3, inner: 4 }] }),
         timing: { contactDebounceMs: 0, beamDebounceMs: 0 },
         open: async () => {
-          const port = await openSerialPort({ path: pty!.a, baudRate: 57_600 });
-          ports.push(port);
+          const port = ptys.track(await openSerialPort({ path: pty.a, baudRate: 57_600 }));
           // The board boots when its line opens, as an Uno resets on DTR.
           emulator!.attach(boardPort);
           return port;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { Duplex } from 'node:stream';
 import { VirtualClock } from '../../../common/clock.js';
 import { createDuplexPair } from '../../../common/duplex-pair.js';
 import { zonedTimeToEpoch } from '../../../common/time.js';
@@ -10,7 +9,7 @@ import { IbisTripAdapter } from '../../../firmware-bindings/ibis/ibis-trip-adapt
 import { openSerialPort } from '../../../firmware-bindings/transport/serial-port.js';
 import type { SourceEvent } from '../../../gateway/sources/events.js';
 import { IbisBusEmulator } from '../../../simulator/devices/ibis-bus.js';
-import { ptyPairOrSkip, type PtyPair } from '../../helpers/pty.js';
+import { ptyFixture } from '../../helpers/pty.js';
 
 describe('IbisBusEmulator', () => {
   it('repeats the whole service picture with local time and date, every repeatMs', async () => {
@@ -66,23 +65,16 @@ describe('IbisBusEmulator', () => {
   });
 
   describe('over a real pseudo-terminal at 1200 7E2', () => {
-    let pty: PtyPair | undefined;
-    const ports: Duplex[] = [];
-    afterEach(async () => {
-      for (const p of ports.splice(0)) await new Promise((r) => p.end(r)).then(() => p.destroy());
-      await pty?.close();
-      pty = undefined;
-    });
+    const ptys = ptyFixture();
 
     it('reaches the adapter through openSerialPort on both ends', async function () {
-      pty = await ptyPairOrSkip(this);
+      const pty = await ptys.open(this);
       // Opening a socat pty with 7E2 succeeds, but Linux ptys keep CS8 without parity whatever is
       // asked (stty -F shows "speed 1200 baud ... -parenb cs8 cstopb", and an 8-bit byte passes): the
       // settings are accepted, not applied. IBIS text is 7-bit, so nothing here depends on it; the
       // 7-bit line itself is only exercised on real hardware.
-      const gatewayPort = await openSerialPort({ path: pty.a, ...IBIS_SERIAL });
-      const busPort = await openSerialPort({ path: pty.b, ...IBIS_SERIAL });
-      ports.push(gatewayPort, busPort);
+      const gatewayPort = ptys.track(await openSerialPort({ path: pty.a, ...IBIS_SERIAL }));
+      const busPort = ptys.track(await openSerialPort({ path: pty.b, ...IBIS_SERIAL }));
       const clock = new VirtualClock(zonedTimeToEpoch('2026-11-23', '07:00', 'Europe/Berlin'));
       const events: SourceEvent[] = [];
       let arrived: () => void = () => undefined;
