@@ -4,29 +4,30 @@
  * systemd). Reconnection of ports is the bindings' business (the modem's: vehicle-modem.ts); this
  * only wires and supervises.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { Clock } from '../common/clock.js';
 import { SystemClock } from '../common/clock.js';
 import { configureLogging, moduleLogger } from '../common/log.js';
 import { localDayStart } from '../common/time.js';
-import type { GatewayConfig, GatewaySecrets } from './config.js';
-import { RunningSumEstimator, type LoadEstimator } from './estimation/estimator.js';
-import { OnnxEstimator } from './estimation/onnx-estimator.js';
-import { OnnxLoadModel } from './estimation/onnx-model.js';
+import { CAMERA_SERIAL } from '../firmware-bindings/camera/camera-protocol.js';
+import { DoorBoardSource } from '../firmware-bindings/door-board/door-board.js';
+import { IBIS_SERIAL } from '../firmware-bindings/ibis/ibis-framing.js';
+import { BleScanner } from '../firmware-bindings/radio/ble-scanner.js';
+import { WifiProbeParser, type WifiSighting } from '../firmware-bindings/radio/wifi-probe-parser.js';
+import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
 import { SHIPPED_MODEL } from '../models/shipped-model.js';
+import type { GatewayConfig, GatewaySecrets } from './config.js';
+import type { LoadEstimator } from './estimation/estimator.js';
+import { estimatorFor } from './estimation/onnx-estimator.js';
+import { OnnxLoadModel } from './estimation/onnx-model.js';
 import { Gateway } from './gateway.js';
+import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
 import type { EventSink } from './sources/events.js';
 import { superviseStream, VehicleSources } from './sources/vehicle-sources.js';
-import { IBIS_SERIAL } from '../firmware-bindings/ibis/ibis-framing.js';
-import { CAMERA_SERIAL } from '../firmware-bindings/camera/camera-protocol.js';
-import { BleScanner } from '../firmware-bindings/radio/ble-scanner.js';
-import { DoorBoardSource } from '../firmware-bindings/door-board/door-board.js';
-import { WifiProbeParser, type WifiSighting } from '../firmware-bindings/radio/wifi-probe-parser.js';
-import { spawn } from 'node:child_process';
-import type { Clock } from '../common/clock.js';
-import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
 import { Outbox } from './uplink/outbox.js';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './uplink/uplink-scheduler.js';
 import { vehicleModem } from './vehicle-modem.js';
-import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
 
 /** major*10000 + minor*100 + patch, as the health frame carries it. */
 const SOFTWARE_VERSION = 100;
@@ -93,17 +94,18 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
  * wrong feature list): counting must go on either way, and the reports say which estimator made them.
  */
 export async function vehicleEstimator(config: GatewayConfig): Promise<LoadEstimator> {
-  const vehicle = { seats: config.vehicle.seats, capacity: config.vehicle.capacity };
-  if (!config.estimation.useModel) return new RunningSumEstimator(vehicle);
-  const path = config.estimation.modelPath ?? SHIPPED_MODEL;
-  try {
-    const model = await OnnxLoadModel.load(path);
-    log.info({ model: model.version }, 'load model loaded');
-    return new OnnxEstimator(model, { ...vehicle, levels: config.vehicle.levels, timeZone: config.timeZone });
-  } catch (error) {
-    log.error({ path, error: (error as Error).message }, 'load model refused: running sum only');
-    return new RunningSumEstimator(vehicle);
+  const vehicle = { seats: config.vehicle.seats, capacity: config.vehicle.capacity, levels: config.vehicle.levels, timeZone: config.timeZone };
+  let model: OnnxLoadModel | undefined;
+  if (config.estimation.useModel) {
+    const path = config.estimation.modelPath ?? SHIPPED_MODEL;
+    try {
+      model = await OnnxLoadModel.load(path);
+      log.info({ model: model.version }, 'load model loaded');
+    } catch (error) {
+      log.error({ path, error: (error as Error).message }, 'load model refused: running sum only');
+    }
   }
+  return estimatorFor(model, vehicle);
 }
 
 /**
@@ -153,10 +155,8 @@ export function startVehicleSources(config: GatewayConfig, clock: Clock, sink: E
       clock,
       async () => {
         const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-        await new Promise<void>((resolve, reject) => {
-          child.once('spawn', resolve);
-          child.once('error', reject);
-        });
+        await once(child, 'spawn');
+        // One abort listener per running child, dropped when it exits (they would pile up with every restart).
         const kill = (): void => void child.kill();
         signal.addEventListener('abort', kill, { once: true });
         child.once('exit', () => signal.removeEventListener('abort', kill));

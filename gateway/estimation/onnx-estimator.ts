@@ -62,3 +62,8 @@ export class OnnxEstimator implements LoadEstimator {
     }
   }
 }
+
+/** The model estimator when there is a model, the running-sum baseline when there is none. */
+export function estimatorFor(model: OnnxLoadModel | undefined, vehicle: ModelVehicle): LoadEstimator {
+  return model ? new OnnxEstimator(model, vehicle) : new RunningSumEstimator(vehicle);
+}

@@ -101,11 +101,10 @@ export function superviseStream(
   attach: (stream: Readable) => void,
   signal: AbortSignal,
   options: SuperviseOptions = {},
-): { opens: () => number; current: () => Readable | undefined } {
+): void {
   const first = options.backoffMs ?? 1000;
   const max = options.maxBackoffMs ?? 60_000;
   let wait = first;
-  let opens = 0;
   let current: Readable | undefined;
   let timer: TimerHandle | undefined;
   const retry = (): void => {
@@ -128,7 +127,6 @@ export function superviseStream(
       stream.destroy();
       return;
     }
-    opens++;
     wait = first;
     current = stream;
     let gone = false;
@@ -154,5 +152,4 @@ export function superviseStream(
     { once: true },
   );
   void attempt();
-  return { opens: () => opens, current: () => current };
 }

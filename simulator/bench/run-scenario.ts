@@ -31,7 +31,7 @@ import { buildWorld } from '../world/world-builder.js';
 import { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
 import { SHIPPED_MODEL } from '../../models/shipped-model.js';
 import { countErrors, p95Seconds, scoreOccupancy, type CountErrors, type OccupancyScore, type ScoredStop } from './scoring.js';
-import { JOIN_EUI, VehicleRig, type RigCapture } from './vehicle-rig.js';
+import { emptyDeviceCounters, JOIN_EUI, VehicleRig, type DeviceCounters, type RigCapture } from './vehicle-rig.js';
 
 export interface BenchReport {
   scenario: string;
@@ -77,7 +77,7 @@ export interface BenchReport {
   power: { cuts: number; restarts: number };
   run: { simulatedHours: number; wallSeconds: number; simulatedHoursPerWallSecond: number };
   /** At device depth: what the gateways' bindings read from the emulated devices' bytes. */
-  devices?: VehicleRig['deviceCounters'];
+  devices?: DeviceCounters;
   /** Only with `keepDetails`: what the scores were computed from (for tests and plots). */
   details?: { truth: TruthStop[]; scored: ScoredStop[]; reports: Array<{ vehicleId: string; report: StopReport }> };
 }
@@ -151,8 +151,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       if (list[mid]!.doorsClosed < departure) lo = mid + 1;
       else hi = mid;
     }
-    const near = [list[lo - 1], list[lo]].filter((t): t is TruthStop => t !== undefined && Math.abs(t.doorsClosed - departure) <= TRUTH_MATCH_MS);
-    return near.sort((a, b) => Math.abs(a.doorsClosed - departure) - Math.abs(b.doorsClosed - departure))[0];
+    // list[lo] is the first visit closing at or after the departure (or the last one); list[lo - 1] the one before.
+    const before = list[lo - 1];
+    const best = before && Math.abs(before.doorsClosed - departure) < Math.abs(list[lo]!.doorsClosed - departure) ? before : list[lo]!;
+    return Math.abs(best.doorsClosed - departure) <= TRUTH_MATCH_MS ? best : undefined;
   };
   const allTruth: TruthStop[] = [];
   const processor = new UplinkProcessor(
@@ -337,13 +339,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     run: { simulatedHours: round(simulatedHours, 2), wallSeconds: round(wallSeconds, 2), simulatedHoursPerWallSecond: round(simulatedHours / wallSeconds, 1) },
     ...(scenario.depth === 'device'
       ? {
-          devices: rigList.reduce(
-            (sum, r) => {
-              for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += r.deviceCounters[k];
-              return sum;
-            },
-            { firmataMessages: 0, passagesFromBeams: 0, ibisTelegrams: 0, staffNumbersDropped: 0, cameraLines: 0 },
-          ),
+          devices: rigList.reduce((sum, r) => {
+            for (const k of Object.keys(sum) as Array<keyof DeviceCounters>) sum[k] += r.deviceCounters[k];
+            return sum;
+          }, emptyDeviceCounters()),
         }
       : {}),
     ...(options.keepDetails

@@ -20,10 +20,9 @@ import type { Rng } from '../../common/random.js';
 import { MODEM_DIALECTS } from '../../firmware-bindings/lora/dialects.js';
 import type { ModemDialect } from '../../firmware-bindings/lora/modem.js';
 import { EmulatedRn2483 } from '../lorawan/emulated-rn2483.js';
-import { RunningSumEstimator } from '../../gateway/estimation/estimator.js';
 import { DEFAULT_SPREAD, PublicLevelPolicy } from '../../gateway/privacy/public-level.js';
 import { Gateway, type DepartureRecord } from '../../gateway/gateway.js';
-import { OnnxEstimator } from '../../gateway/estimation/onnx-estimator.js';
+import { estimatorFor } from '../../gateway/estimation/onnx-estimator.js';
 import type { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
 import { VehicleSources } from '../../gateway/sources/vehicle-sources.js';
 import { CameraUnitEmulator } from '../devices/camera-unit.js';
@@ -38,6 +37,19 @@ import { EmulatedRui3 } from '../lorawan/emulated-rui3.js';
 import type { VehicleBlock } from '../world/service-plan.js';
 
 export const JOIN_EUI = '70b3d57ed0000000';
+
+/** What a tram's bindings read from its emulated devices' bytes (device depth). */
+export interface DeviceCounters {
+  firmataMessages: number;
+  passagesFromBeams: number;
+  ibisTelegrams: number;
+  staffNumbersDropped: number;
+  cameraLines: number;
+}
+
+export function emptyDeviceCounters(): DeviceCounters {
+  return { firmataMessages: 0, passagesFromBeams: 0, ibisTelegrams: 0, staffNumbersDropped: 0, cameraLines: 0 };
+}
 
 export interface RigSettings {
   clock: VirtualClock;
@@ -209,9 +221,7 @@ export class VehicleRig implements EventSink {
         clock,
         modem,
         outbox: this.outbox,
-        estimator: this.s.model
-          ? new OnnxEstimator(this.s.model, { capacity: type.capacity, seats: type.seats, levels: type.levels, timeZone: this.s.timeZone })
-          : new RunningSumEstimator({ seats: type.seats, capacity: type.capacity }),
+        estimator: estimatorFor(this.s.model, { capacity: type.capacity, seats: type.seats, levels: type.levels, timeZone: this.s.timeZone }),
         // The device's secret level seed: fixed per vehicle, as it would be in its secrets file.
         publicLevel: new PublicLevelPolicy({ thresholds: type.levels, capacity: type.capacity, ...DEFAULT_SPREAD }, this.levelSeed),
       },
@@ -289,7 +299,7 @@ export class VehicleRig implements EventSink {
   }
 
   /** What the bindings read at device depth, over every life of this gateway. */
-  readonly deviceCounters = { firmataMessages: 0, passagesFromBeams: 0, ibisTelegrams: 0, staffNumbersDropped: 0, cameraLines: 0 };
+  readonly deviceCounters = emptyDeviceCounters();
 
   private closeSources(): void {
     const sources = this.sources;
@@ -310,11 +320,6 @@ export class VehicleRig implements EventSink {
     this.devices = undefined;
     this.sources?.close();
     this.sources = undefined;
-  }
-
-  /** The gateway's sources (for tests and counters). */
-  get vehicleSources(): VehicleSources | undefined {
-    return this.sources;
   }
 
   wasPoweredAt(t: number): boolean {
