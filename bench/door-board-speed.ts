@@ -6,7 +6,7 @@
  *
  * Must never: pass or fail on time; it measures.
  */
-import { oneTramHour, runAtDepth } from '../simulator/bench/door-depth.js';
+import { oneTramHour, runAtDepth } from '../simulator/day-run/door-depth.js';
 
 export interface DoorBoardSpeed {
   simulatedSeconds: number;

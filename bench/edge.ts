@@ -17,7 +17,7 @@ import { Pseudonymiser } from '../gateway/privacy/pseudonymiser.js';
 import { RadioSource } from '../gateway/sources/radio-source.js';
 import { collectSamples, type StopSample } from '../models/data/collect.js';
 import { SHIPPED_MODEL } from '../models/shipped-model.js';
-import { runScenario } from '../simulator/bench/run-scenario.js';
+import { runScenario } from '../simulator/day-run/run-scenario.js';
 import { loadScenario } from '../simulator/scenario.js';
 
 function quantile(sorted: readonly number[], q: number): number {

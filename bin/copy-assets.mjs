@@ -11,6 +11,7 @@ const assets = [
   'proto/ts013-runtime.js',
   'models/load-estimator.onnx',
   'models/onnx/onnx-subset.proto',
+  'contracts/data',
   'simulator/data',
   'simulator/scenarios',
 ];

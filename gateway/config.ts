@@ -67,7 +67,7 @@ export const GatewayConfigSchema = z
       .object({
         /** The vehicle bus through a level shifter (1200 baud 7E2). */
         ibis: z.object({ port: z.string().min(1), silenceSeconds: z.number().positive().default(30) }).strict().optional(),
-        // Port, pin mapping (the vehicle type's, from simulator/data/vehicle-types.yaml) and timing.
+        // Port, pin mapping (the vehicle type's, from contracts/data/vehicle-types.yaml) and timing.
         doorBoard: DoorBoardSourceSchema.optional(),
         /** The camera counter's serial line (docs/camera-protocol.md). */
         camera: z

@@ -13,9 +13,9 @@ import { decodeDownlink, ReportFlag, SensorFault, type ConfigChange, type Health
 import { StopEventAssembler } from './counting/stop-event-assembler.js';
 import type { StopEvent } from './counting/stop-event.js';
 import type { LoadEstimate, LoadEstimator } from './estimation/estimator.js';
-import type { LevelThresholds } from './estimation/levels.js';
+import type { LevelThresholds } from '../contracts/occupancy-levels.js';
 import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
-import type { EventSink, SensorName, SourceEvent } from './sources/events.js';
+import type { EventSink, SensorName, SourceEvent } from '../contracts/source-events.js';
 import { AirtimeBudget } from './uplink/airtime-budget.js';
 import type { Outbox } from './uplink/outbox.js';
 import { UplinkScheduler, type SchedulerOptions } from './uplink/uplink-scheduler.js';

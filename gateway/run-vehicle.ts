@@ -23,7 +23,7 @@ import { estimatorFor } from './estimation/onnx-estimator.js';
 import { OnnxLoadModel } from './estimation/onnx-model.js';
 import { Gateway } from './gateway.js';
 import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
-import type { EventSink } from './sources/events.js';
+import type { EventSink } from '../contracts/source-events.js';
 import { superviseStream, VehicleSources } from './sources/vehicle-sources.js';
 import { Outbox } from './uplink/outbox.js';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './uplink/uplink-scheduler.js';

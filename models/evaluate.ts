@@ -5,7 +5,7 @@
  */
 import { mean, round } from '../common/stats.js';
 import { FEATURES } from '../gateway/estimation/features.js';
-import { levelFor } from '../gateway/estimation/levels.js';
+import { levelFor } from '../contracts/occupancy-levels.js';
 import type { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { clampLoad } from '../gateway/estimation/estimator.js';
 import type { Scenario } from '../simulator/scenario.js';

@@ -8,7 +8,7 @@ import type { LoraModem } from '../firmware-bindings/lora/modem.js';
 import { FPORT, encodeHealth } from '../proto/frames.js';
 import type { GatewayConfig } from '../gateway/config.js';
 import { startVehicleSources } from '../gateway/run-vehicle.js';
-import type { SourceEvent } from '../gateway/sources/events.js';
+import type { SourceEvent } from '../contracts/source-events.js';
 
 export interface CheckResult {
   name: string;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ConfigError } from '../common/errors.js';
 import { parseGatewayConfig, type GatewayConfig } from '../gateway/config.js';
-import type { VehicleTypeData } from '../simulator/world/network-data.js';
+import type { VehicleTypeData } from '../contracts/vehicle-types.js';
 
 export interface VehicleSetup {
   vehicleId: string;

@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configureLogging } from '../common/log.js';
 import { localHour } from '../common/time.js';
-import { reportPage } from './bench/report-page.js';
-import { runScenario, type Progress } from './bench/run-scenario.js';
-import { summaryTable } from './bench/summary-table.js';
+import { reportPage } from './day-run/report-page.js';
+import { runScenario, type Progress } from './day-run/run-scenario.js';
+import { summaryTable } from './day-run/summary-table.js';
 import { loadScenario } from './scenario.js';
 
 function progressPrinter(): (p: Progress) => void {

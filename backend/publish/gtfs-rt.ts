@@ -3,7 +3,7 @@
  * The gtfs-realtime-bindings types stay in this module.
  */
 import gtfsRealtime from 'gtfs-realtime-bindings';
-import { GtfsOccupancyStatus } from '../../gateway/estimation/levels.js';
+import { GtfsOccupancyStatus } from '../../contracts/occupancy-levels.js';
 import { Level } from '../../proto/frames.js';
 import type { VehicleLevel } from './occupancy-board.js';
 

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Clock } from '../../common/clock.js';
-import { LEVEL_NAMES } from '../../gateway/estimation/levels.js';
+import { LEVEL_NAMES } from '../../contracts/occupancy-levels.js';
 import type { Level } from '../../proto/frames.js';
 import { occupancyStatus, vehiclePositionsFeed } from './gtfs-rt.js';
 import type { OccupancyBoard } from './occupancy-board.js';

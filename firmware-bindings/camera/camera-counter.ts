@@ -10,7 +10,7 @@
 import type { Readable } from 'node:stream';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { moduleLogger } from '../../common/log.js';
-import type { EventSink } from '../../gateway/sources/events.js';
+import type { EventSink } from '../../contracts/source-events.js';
 import type { Pseudonymiser } from '../../gateway/privacy/pseudonymiser.js';
 import { CAMERA_LIMITS, readCameraLine, type CameraDropReason } from './camera-protocol.js';
 import { BoundedLineSplitter } from '../transport/line-splitter.js';

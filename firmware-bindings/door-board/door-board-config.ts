@@ -1,60 +1,10 @@
 /**
- * The door board's configuration, validated once with zod: which Arduino pins carry each door's
- * contact and its two light barriers (outer = street side, inner = saloon side), which electrical
- * level means "door open" and "beam broken", and the timing of debouncing and fault rules. The
- * mapping of each vehicle type lives in simulator/data/vehicle-types.yaml (`doorBoard`), and a
- * vehicle's gateway config carries it under `sources.doorBoard`.
- *
- * Must never: hold defaults of one vehicle type in code (they are data), or accept a mapping where
- * two signals share a pin.
+ * The door board's configuration, validated once with zod: the timing of debouncing and fault rules
+ * and the gateway config's `sources.doorBoard` section. The pin mapping itself is a vehicle type's
+ * (contracts/door-board-mapping.ts).
  */
 import { z } from 'zod';
-
-/** Pins 0 and 1 are the board's serial line to the gateway. */
-const pin = z.number().int().min(2).max(127);
-const level = z.enum(['high', 'low']);
-
-export const DoorPinsSchema = z
-  .object({
-    door: z.number().int().min(1).max(12),
-    contact: pin,
-    outer: pin,
-    inner: pin,
-  })
-  .strict();
-
-export const DoorBoardMappingSchema = z
-  .object({
-    /** The Arduino the door board is built on (documents the pin range; the board's own capabilities are checked at connect). */
-    board: z.enum(['uno', 'mega']).default('uno'),
-    /** The level of a contact pin while its door is open. */
-    contactOpenLevel: level.default('low'),
-    /** The level of a beam pin while its beam is broken. */
-    beamBrokenLevel: level.default('high'),
-    /** Inputs use the board's pull-up resistors (open-collector outputs of opto-couplers and barriers). */
-    pullup: z.boolean().default(true),
-    doors: z.array(DoorPinsSchema).min(1).max(12),
-  })
-  .strict()
-  .superRefine((m, ctx) => {
-    const seen = new Map<number, string>();
-    const doors = new Set<number>();
-    m.doors.forEach((d, i) => {
-      if (doors.has(d.door)) ctx.addIssue({ code: 'custom', path: ['doors', i, 'door'], message: `door ${d.door} is mapped twice` });
-      doors.add(d.door);
-      for (const role of ['contact', 'outer', 'inner'] as const) {
-        const p = d[role];
-        const other = seen.get(p);
-        if (other) ctx.addIssue({ code: 'custom', path: ['doors', i, role], message: `pin ${p} is already ${other}` });
-        seen.set(p, `door ${d.door} ${role}`);
-        if (m.board === 'uno' && p > 19) ctx.addIssue({ code: 'custom', path: ['doors', i, role], message: `pin ${p} is not on an Uno (2-19)` });
-        if (m.board === 'mega' && p > 69) ctx.addIssue({ code: 'custom', path: ['doors', i, role], message: `pin ${p} is not on a Mega (2-69)` });
-      }
-    });
-  });
-
-export type DoorPins = z.infer<typeof DoorPinsSchema>;
-export type DoorBoardMapping = z.infer<typeof DoorBoardMappingSchema>;
+import { DoorBoardMappingSchema } from '../../contracts/door-board-mapping.js';
 
 export const DoorBoardTimingSchema = z
   .object({

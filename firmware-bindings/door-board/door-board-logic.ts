@@ -18,8 +18,9 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { moduleLogger } from '../../common/log.js';
-import type { EventSink, SensorName } from '../../gateway/sources/events.js';
-import type { DoorBoardMapping, DoorBoardTiming } from './door-board-config.js';
+import type { EventSink, SensorName } from '../../contracts/source-events.js';
+import type { DoorBoardMapping } from '../../contracts/door-board-mapping.js';
+import type { DoorBoardTiming } from './door-board-config.js';
 import { DebouncedInput, PassageDetector, type Beam, type PassageOutcome } from './door-signals.js';
 
 const log = moduleLogger('door-board.logic');

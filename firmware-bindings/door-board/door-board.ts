@@ -15,8 +15,9 @@
 import type { Duplex } from 'node:stream';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { moduleLogger } from '../../common/log.js';
-import type { EventSink } from '../../gateway/sources/events.js';
-import { DEFAULT_DOOR_BOARD_TIMING, type DoorBoardMapping, type DoorBoardTiming } from './door-board-config.js';
+import type { EventSink } from '../../contracts/source-events.js';
+import type { DoorBoardMapping } from '../../contracts/door-board-mapping.js';
+import { DEFAULT_DOOR_BOARD_TIMING, type DoorBoardTiming } from './door-board-config.js';
 import { DoorBoardLogic, type DoorLogicCounters } from './door-board-logic.js';
 import type { FirmataFrameCounters } from './firmata-frame-filter.js';
 import { JohnnyFiveLink, type BoardInfo } from './firmata-link.js';

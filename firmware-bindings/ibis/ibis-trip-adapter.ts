@@ -11,7 +11,7 @@
 import type { Readable } from 'node:stream';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { moduleLogger } from '../../common/log.js';
-import type { EventSink, TripContextEvent } from '../../gateway/sources/events.js';
+import type { EventSink, TripContextEvent } from '../../contracts/source-events.js';
 import { IbisTelegramParser, type IbisReaderCounters } from './ibis-telegram-parser.js';
 import type { IbisTelegram } from './ibis-telegrams.js';
 

@@ -3,7 +3,7 @@
  * Explicit header, CRC on, coding rate 4/5, preamble 8 symbols; low data-rate optimisation at
  * SF11 and SF12 on 125 kHz, as LoRaWAN uses it.
  */
-import { dataRate } from './region-eu868.js';
+import { dataRate } from '../../contracts/lora-region-eu868.js';
 
 /** LoRaWAN MAC overhead around the application payload: MHDR 1 + FHDR 7 + FPort 1 + MIC 4. */
 export const LORAWAN_OVERHEAD_BYTES = 13;

@@ -12,7 +12,7 @@ import { DisconnectedError, ProtocolError, TimeoutError } from '../../common/err
 import { AtChannel } from './at-channel.js';
 import type { LoraModem, LoraModemEvents, ModemDialect, ModemStatus, OtaaCredentials, SendOptions, SendResult } from './modem.js';
 import { LORAWAN_OVERHEAD_BYTES, offTimeMs, uplinkTimeOnAirMs } from './airtime.js';
-import { JOIN_ACCEPT_DELAY2_MS, maxPayload } from './region-eu868.js';
+import { JOIN_ACCEPT_DELAY2_MS, maxPayload } from '../../contracts/lora-region-eu868.js';
 
 export interface Backoff {
   first: number;

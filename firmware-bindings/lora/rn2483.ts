@@ -12,7 +12,7 @@ import { moduleLogger } from '../../common/log.js';
 import type { LineVerdict } from './at-channel.js';
 import { AtDialectDriver, checkUplink, joinRoundMs, type DialectOptions } from './dialect-common.js';
 import type { Downlink, ModemStatus, SendOptions, SendResult } from './modem.js';
-import { maxPayload } from './region-eu868.js';
+import { maxPayload } from '../../contracts/lora-region-eu868.js';
 
 const log = moduleLogger('lora.rn2483');
 

@@ -9,7 +9,7 @@ import { ProtocolError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
 import type { AtCommand, LineVerdict } from './at-channel.js';
 import { AtDialectDriver, checkUplink, joinRoundMs, type DialectOptions } from './dialect-common.js';
-import { maxPayload } from './region-eu868.js';
+import { maxPayload } from '../../contracts/lora-region-eu868.js';
 import type { Downlink, ModemStatus, SendOptions, SendResult } from './modem.js';
 
 const log = moduleLogger('lora.rui3');

@@ -9,7 +9,7 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { moduleLogger } from '../../common/log.js';
-import type { SensorName, SourceEvent, TripContextEvent } from '../sources/events.js';
+import type { SensorName, SourceEvent, TripContextEvent } from '../../contracts/source-events.js';
 import type { DoorCount, StopEvent, TripContext } from './stop-event.js';
 
 const log = moduleLogger('counting.assembler');

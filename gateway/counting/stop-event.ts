@@ -2,7 +2,7 @@
  * A stop event: one door cycle at one stop (doors open -> all closed -> departure), as counting
  * assembles it from source events. It is the unit of VDV 457 accuracy and of the stop report.
  */
-import type { DoorNumber, SensorName } from '../sources/events.js';
+import type { DoorNumber, SensorName } from '../../contracts/source-events.js';
 
 export interface DoorCount {
   door: DoorNumber;

@@ -3,7 +3,7 @@
  * uncertainty. The running sum is the baseline and the fallback of every other estimator.
  */
 import type { StopEvent } from '../counting/stop-event.js';
-import type { SourceEvent } from '../sources/events.js';
+import type { SourceEvent } from '../../contracts/source-events.js';
 
 export interface LoadEstimate {
   load: number;

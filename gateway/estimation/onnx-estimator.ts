@@ -6,10 +6,10 @@
  */
 import { moduleLogger } from '../../common/log.js';
 import type { StopEvent } from '../counting/stop-event.js';
-import type { SourceEvent } from '../sources/events.js';
+import type { SourceEvent } from '../../contracts/source-events.js';
 import { clampLoad, RunningSumEstimator, type LoadEstimate, type LoadEstimator } from './estimator.js';
 import { FeatureBuilder } from './features.js';
-import type { LevelThresholds } from './levels.js';
+import type { LevelThresholds } from '../../contracts/occupancy-levels.js';
 import type { OnnxLoadModel } from './onnx-model.js';
 
 const log = moduleLogger('estimation.model');

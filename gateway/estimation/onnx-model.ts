@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { ConfigError } from '../../common/errors.js';
-import { onnxMetadata } from '../../models/onnx/onnx-metadata.js';
+import { onnxMetadata } from '../../contracts/model-metadata.js';
 import { FEATURES } from './features.js';
 
 export interface ModelOutputs {

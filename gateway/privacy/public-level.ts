@@ -8,7 +8,7 @@
  * only in stop reports, to the operator.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { Level, levelFor, type LevelThresholds } from '../estimation/levels.js';
+import { Level, levelFor, type LevelThresholds } from '../../contracts/occupancy-levels.js';
 
 export interface PublicLevelOptions {
   thresholds: LevelThresholds;

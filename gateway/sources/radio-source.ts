@@ -6,7 +6,7 @@
  * Must never store, log or pass on a raw address.
  */
 import type { Clock } from '../../common/clock.js';
-import type { EventSink } from './events.js';
+import type { EventSink } from '../../contracts/source-events.js';
 
 /** The pseudonymisation module's function (gateway/privacy): kind-separated keyed hash. */
 export type Pseudonymise = (kind: string, raw: string) => string;

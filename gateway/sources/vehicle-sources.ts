@@ -14,7 +14,7 @@ import { moduleLogger } from '../../common/log.js';
 import { CameraCounter } from '../../firmware-bindings/camera/camera-counter.js';
 import { IbisTripAdapter } from '../../firmware-bindings/ibis/ibis-trip-adapter.js';
 import { Pseudonymiser } from '../privacy/pseudonymiser.js';
-import type { EventSink } from './events.js';
+import type { EventSink } from '../../contracts/source-events.js';
 import { DEFAULT_RADIO_SOURCE, RadioSource, type RadioSourceOptions } from './radio-source.js';
 
 const log = moduleLogger('gateway.sources');

@@ -7,7 +7,7 @@ import { VirtualClock } from '../../common/clock.js';
 import { Rng } from '../../common/random.js';
 import { zonedTimeToEpoch } from '../../common/time.js';
 import { StopEventAssembler } from '../../gateway/counting/stop-event-assembler.js';
-import type { LevelThresholds } from '../../gateway/estimation/levels.js';
+import type { LevelThresholds } from '../../contracts/occupancy-levels.js';
 import { FeatureBuilder } from '../../gateway/estimation/features.js';
 import { Pseudonymiser } from '../../gateway/privacy/pseudonymiser.js';
 import { RadioSource } from '../../gateway/sources/radio-source.js';

@@ -11,7 +11,7 @@ import { SCENARIO_DIR, scenarioFromObject, type Scenario } from '../../simulator
 export const HELD_OUT_LINES = ['halle-9'];
 export const TRAINING_LINES = ['halle-1', 'halle-2', 'halle-3', 'halle-4', 'halle-5', 'halle-7', 'halle-8', 'halle-10', 'halle-12', 'halle-16'];
 export const VEHICLE_TYPES = ['MGT6D', 'MGT-K1', 'MGT-K2', 'MGT-M', 'MGT-XL'];
-/** Fleet numbers per type (simulator/data/vehicle-types.yaml). */
+/** Fleet numbers per type (contracts/data/vehicle-types.yaml). */
 const FLEET_SIZES: Record<string, number> = { MGT6D: 60, 'MGT-K1': 30, 'MGT-K2': 12, 'MGT-M': 39, 'MGT-XL': 17 };
 export const GENEVA_TRAINING_DAYS = ['2012-10-01', '2012-10-02', '2012-10-03', '2012-10-06', '2012-10-07'];
 export const GENEVA_HELD_OUT_DAYS = ['2012-10-04', '2012-10-05'];

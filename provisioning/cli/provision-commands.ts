@@ -12,7 +12,7 @@ import { ConfigError } from '../../common/errors.js';
 import { configureLogging } from '../../common/log.js';
 import { loadGatewayConfig, loadGatewaySecrets } from '../../gateway/config.js';
 import { vehicleModem } from '../../gateway/vehicle-modem.js';
-import { loadVehicleTypes } from '../../simulator/world/network-data.js';
+import { loadVehicleTypes } from '../../contracts/vehicle-types.js';
 import { FleetInventory } from '../inventory.js';
 import { chirpStackRegistration, ttsRegistration, writeRegistration } from '../registration.js';
 import { formatChecks, selfTestModem, selfTestSources } from '../self-test.js';
@@ -35,7 +35,7 @@ export function registerProvisionCommands(program: Command): void {
   provision
     .command('new <vehicle>')
     .description('create the config and a fresh AppKey for a vehicle, and add it to the fleet inventory')
-    .requiredOption('--type <id>', 'vehicle type (see simulator/data/vehicle-types.yaml), e.g. MGT-K1')
+    .requiredOption('--type <id>', 'vehicle type (see contracts/data/vehicle-types.yaml), e.g. MGT-K1')
     .requiredOption('--dev-eui <hex>', 'the modem\'s DevEUI (label on the module, or `AT+DEVEUI=?`)', hex(8, '--dev-eui'))
     .option('--join-eui <hex>', 'JoinEUI of the operator', hex(8, '--join-eui'), '0000000000000000')
     .option('--dialect <rui3|rn2483>', 'modem firmware', 'rui3')

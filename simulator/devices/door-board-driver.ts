@@ -14,8 +14,8 @@
  */
 import type { Clock } from '../../common/clock.js';
 import type { Rng } from '../../common/random.js';
-import type { DoorBoardMapping, DoorPins } from '../../firmware-bindings/door-board/door-board-config.js';
-import type { SourceEvent } from '../../gateway/sources/events.js';
+import type { DoorBoardMapping, DoorPins } from '../../contracts/door-board-mapping.js';
+import type { SourceEvent } from '../../contracts/source-events.js';
 import type { FirmataBoardEmulator } from './firmata-board.js';
 
 export interface DoorBoardDriverTiming {

@@ -9,9 +9,10 @@
  */
 import type { Clock } from '../../common/clock.js';
 import type { Rng } from '../../common/random.js';
-import type { DoorBoardMapping, DoorBoardTiming } from '../../firmware-bindings/door-board/door-board-config.js';
+import type { DoorBoardMapping } from '../../contracts/door-board-mapping.js';
+import type { DoorBoardTiming } from '../../firmware-bindings/door-board/door-board-config.js';
 import { DoorBoardSource } from '../../firmware-bindings/door-board/door-board.js';
-import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
+import type { EventSink, SourceEvent } from '../../contracts/source-events.js';
 import { DoorBoardDriver, type DoorBoardDriverTiming } from './door-board-driver.js';
 import { BOARD_PROFILES, FirmataBoardEmulator } from './firmata-board.js';
 

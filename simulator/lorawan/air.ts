@@ -7,7 +7,7 @@
 import type { Clock } from '../../common/clock.js';
 import type { Rng } from '../../common/random.js';
 import { offTimeMs } from '../../firmware-bindings/lora/airtime.js';
-import { subBandOf } from '../../firmware-bindings/lora/region-eu868.js';
+import { subBandOf } from '../../contracts/lora-region-eu868.js';
 
 export interface UplinkFrame {
   devEui: string;

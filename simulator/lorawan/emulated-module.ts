@@ -11,7 +11,7 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import type { Clock } from '../../common/clock.js';
 import type { Rng } from '../../common/random.js';
 import { uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airtime.js';
-import { JOIN_ACCEPT_DELAY2_MS, RECEIVE_DELAY2_MS, maxPayload } from '../../firmware-bindings/lora/region-eu868.js';
+import { JOIN_ACCEPT_DELAY2_MS, RECEIVE_DELAY2_MS, maxPayload } from '../../contracts/lora-region-eu868.js';
 import type { Air, DownlinkFrame } from './air.js';
 import { MacDevice } from './mac-device.js';
 

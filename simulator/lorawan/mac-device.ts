@@ -6,7 +6,7 @@
 import { lora } from './lora-packet.js';
 import type { Rng } from '../../common/random.js';
 import { offTimeMs, uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airtime.js';
-import { EU868_DEFAULT_CHANNELS_HZ, subBandOf } from '../../firmware-bindings/lora/region-eu868.js';
+import { EU868_DEFAULT_CHANNELS_HZ, subBandOf } from '../../contracts/lora-region-eu868.js';
 import { hexBytes } from './keys.js';
 
 export interface DeviceIdentity {

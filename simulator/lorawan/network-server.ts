@@ -8,7 +8,7 @@
 import type { Clock } from '../../common/clock.js';
 import { moduleLogger } from '../../common/log.js';
 import type { Rng } from '../../common/random.js';
-import { JOIN_ACCEPT_DELAY1_MS, RECEIVE_DELAY1_MS } from '../../firmware-bindings/lora/region-eu868.js';
+import { JOIN_ACCEPT_DELAY1_MS, RECEIVE_DELAY1_MS } from '../../contracts/lora-region-eu868.js';
 import type { DownlinkFrame, NetworkServerPort, Reception } from './air.js';
 import { hexBytes } from './keys.js';
 import { lora } from './lora-packet.js';

@@ -3,7 +3,7 @@
  * v3 (FIELD-FACTS.md): uplinks, joins (ChirpStack `event/join`, TTS `join`), and the notice that a
  * queued downlink went out (ChirpStack `event/txack`, TTS `down/sent`). Zero and false fields are left out, as both servers do.
  */
-import { dataRate } from '../../firmware-bindings/lora/region-eu868.js';
+import { dataRate } from '../../contracts/lora-region-eu868.js';
 
 export interface NsUplink {
   devEui: string;

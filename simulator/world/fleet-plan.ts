@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { ConfigError } from '../../common/errors.js';
 import { formatReplaySummary, readReplayTrips } from '../demand/index.js';
 import { scenarioRelative, type Scenario } from '../scenario.js';
-import { loadLine, type VehicleTypeData } from './network-data.js';
+import type { VehicleTypeData } from '../../contracts/vehicle-types.js';
+import { loadLine } from './network-data.js';
 import { replayBlocks } from './replay-plan.js';
 import { buildBlocks, planTrips, type VehicleBlock } from './service-plan.js';
 

@@ -1,13 +1,11 @@
 /**
- * Lines and vehicle types as data files (YAML), validated once with zod. Routes change from time
- * to time: they live in simulator/data/, never in code.
+ * The simulated network's lines as data files (YAML), validated once with zod. Routes change from
+ * time to time: they live in simulator/data/lines/, never in code. Vehicle types are a contract of
+ * the whole system: contracts/vehicle-types.ts.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../../common/errors.js';
-import { DoorBoardMappingSchema } from '../../firmware-bindings/door-board/door-board-config.js';
+import { loadYaml } from '../../common/data-file.js';
 
 const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'expected HH:MM');
 
@@ -74,48 +72,7 @@ export const LineSchema = z.object({
 });
 export type LineData = z.infer<typeof LineSchema>;
 
-export const VehicleTypeSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  fleet: z.object({ from: z.number().int().positive(), to: z.number().int().positive() }),
-  lengthM: z.number().positive(),
-  seats: z.number().int().positive(),
-  standing: z.number().int().nonnegative(),
-  doors: z.number().int().min(1).max(12),
-  doorsConfirmed: z.boolean(),
-  levels: z.object({ medium: z.number().int().positive(), high: z.number().int().positive() }),
-  /** The door board's pins per door (docs/sensing.md, "Door board"). */
-  doorBoard: DoorBoardMappingSchema.optional(),
-}).refine((t) => !t.doorBoard || (t.doorBoard.doors.length === t.doors && t.doorBoard.doors.every((d) => d.door <= t.doors)), {
-  message: 'doorBoard must map every door 1..doors once',
-  path: ['doorBoard', 'doors'],
-});
-export type VehicleTypeData = z.infer<typeof VehicleTypeSchema> & { capacity: number };
-
-const VehicleTypesFile = z.object({ types: z.array(VehicleTypeSchema).min(1) });
-
-/** Reads and validates a YAML file; errors name the file and the field. */
-export function loadYaml<T>(path: string, schema: z.ZodType<T>): T {
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(path, `cannot read: ${(error as Error).message}`);
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${path}: ${issue.path.join('.')}`, issue.message);
-  }
-  return parsed.data;
-}
-
 export const DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url));
-
-export function loadVehicleTypes(path = `${DATA_DIR}vehicle-types.yaml`): Map<string, VehicleTypeData> {
-  const file = loadYaml(path, VehicleTypesFile);
-  return new Map(file.types.map((t) => [t.id, { ...t, capacity: t.seats + t.standing }]));
-}
 
 export function loadLine(path: string): LineData {
   return loadYaml(path, LineSchema);

@@ -5,7 +5,7 @@
  * vehicles where one ends at the stop where another begins, a few minutes later.
  */
 import type { ReplayTrip } from '../demand/index.js';
-import type { VehicleTypeData } from './network-data.js';
+import type { VehicleTypeData } from '../../contracts/vehicle-types.js';
 import type { PlannedStop, PlannedTrip, VehicleBlock } from './service-plan.js';
 
 /** Shortest and longest turn-around at a terminus for two trips to be chained to one tram. */

@@ -4,7 +4,8 @@
  * there after its layover; a new tram enters service only when none is free).
  */
 import { parseClock } from '../../common/time.js';
-import type { LineData, VehicleTypeData } from './network-data.js';
+import type { VehicleTypeData } from '../../contracts/vehicle-types.js';
+import type { LineData } from './network-data.js';
 
 export interface PlannedStop {
   /** Index of the stop in the line file. */

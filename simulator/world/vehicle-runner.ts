@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../../common/clock.js';
 import type { Rng } from '../../common/random.js';
-import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
+import type { EventSink, SourceEvent } from '../../contracts/source-events.js';
 import type { CameraModel } from '../sensors/camera-model.js';
 import type { DoorCounterModel, TruePassage } from '../sensors/door-counter-model.js';
 import type { DemandModel, StopVisitContext } from '../demand/index.js';

@@ -7,14 +7,14 @@
 import type { Clock } from '../../common/clock.js';
 import type { Rng } from '../../common/random.js';
 import { zonedTimeToEpoch } from '../../common/time.js';
-import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
+import type { EventSink, SourceEvent } from '../../contracts/source-events.js';
 import { CalibratedDemand, loadDemandCalibration } from '../demand/index.js';
 import { drawFromTable } from '../demand/draws.js';
 import type { Scenario } from '../scenario.js';
 import { CameraModel } from '../sensors/camera-model.js';
 import { DoorCounterModel } from '../sensors/door-counter-model.js';
 import { planFleet, type ServiceWindow } from './fleet-plan.js';
-import { loadVehicleTypes } from './network-data.js';
+import { loadVehicleTypes } from '../../contracts/vehicle-types.js';
 import { PhoneCrowd, type RawSighting } from './phones.js';
 import type { VehicleBlock } from './service-plan.js';
 import { VehicleRunner, type TruthStop } from './vehicle-runner.js';

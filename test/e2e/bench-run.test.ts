@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { runScenario, type BenchReport } from '../../simulator/bench/run-scenario.js';
+import { runScenario, type BenchReport } from '../../simulator/day-run/run-scenario.js';
 import { loadScenario } from '../../simulator/scenario.js';
 
 const SHORT = fileURLToPath(new URL('../fixtures/scenarios/short.yaml', import.meta.url));

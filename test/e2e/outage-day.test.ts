@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { runScenario, type BenchReport } from '../../simulator/bench/run-scenario.js';
+import { runScenario, type BenchReport } from '../../simulator/day-run/run-scenario.js';
 import { loadScenario } from '../../simulator/scenario.js';
 
 /** The delivery acceptance day (issue 3), at SF7 and at SF9. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { configureLogging, currentLogLevel } from '../../common/log.js';
 import { zonedTimeToEpoch } from '../../common/time.js';
-import { runScenario, type BenchReport } from '../../simulator/bench/run-scenario.js';
+import { runScenario, type BenchReport } from '../../simulator/day-run/run-scenario.js';
 import { scenarioFromObject } from '../../simulator/scenario.js';
 import { findLeak } from '../helpers/leak-check.js';
 

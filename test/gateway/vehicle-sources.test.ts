@@ -15,7 +15,7 @@ import { CAMERA_SERIAL } from '../../firmware-bindings/camera/camera-protocol.js
 import { openSerialPort } from '../../firmware-bindings/transport/serial-port.js';
 import { GatewayConfigSchema } from '../../gateway/config.js';
 import { startVehicleSources } from '../../gateway/run-vehicle.js';
-import type { SourceEvent } from '../../gateway/sources/events.js';
+import type { SourceEvent } from '../../contracts/source-events.js';
 import { CameraUnitEmulator } from '../../simulator/devices/camera-unit.js';
 import { IbisBusEmulator } from '../../simulator/devices/ibis-bus.js';
 import { FirmataBoardEmulator } from '../../simulator/devices/firmata-board.js';

@@ -13,7 +13,7 @@ import { ProtocolError } from '../../common/errors.js';
 import type { Rng } from '../../common/random.js';
 import { LORAWAN_OVERHEAD_BYTES, uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airtime.js';
 import type { LoraModem, LoraModemEvents, ModemStatus, SendOptions, SendResult } from '../../firmware-bindings/lora/modem.js';
-import { maxPayload } from '../../firmware-bindings/lora/region-eu868.js';
+import { maxPayload } from '../../contracts/lora-region-eu868.js';
 import { buildAck } from '../../proto/ack-ranges.js';
 import { decodeStopBatch, encodeAck, FPORT } from '../../proto/frames.js';
 

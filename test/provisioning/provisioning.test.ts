@@ -15,7 +15,7 @@ import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../../provisio
 import { Air } from '../../simulator/lorawan/air.js';
 import { EmulatedRui3 } from '../../simulator/lorawan/emulated-rui3.js';
 import { NetworkServerEmulator } from '../../simulator/lorawan/network-server.js';
-import { loadVehicleTypes } from '../../simulator/world/network-data.js';
+import { loadVehicleTypes } from '../../contracts/vehicle-types.js';
 
 const K1 = loadVehicleTypes().get('MGT-K1')!;
 const setup = { vehicleId: '661', type: K1, devEui: '70B3D57ED0010295', joinEui: '70b3d57ed0000000', modemDialect: 'rui3' as const, modemPort: '/dev/ttyAMA0', outboxPath: '/var/lib/tram-occupancy/outbox.db' };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VirtualClock } from '../../../common/clock.js';
-import { GtfsOccupancyStatus } from '../../../gateway/estimation/levels.js';
+import { GtfsOccupancyStatus } from '../../../contracts/occupancy-levels.js';
 import { decodeFeed, occupancyStatus } from '../../../backend/publish/gtfs-rt.js';
 import { startPublicServer } from '../../../backend/publish/http-server.js';
 import { OccupancyBoard } from '../../../backend/publish/occupancy-board.js';

@@ -10,7 +10,7 @@ import {
   CameraCounter,
 } from '../../../firmware-bindings/camera/camera-counter.js';
 import { CAMERA_LIMITS, encodeCameraLine } from '../../../firmware-bindings/camera/camera-protocol.js';
-import type { CameraCountEvent, SensorFaultEvent, SourceEvent } from '../../../gateway/sources/events.js';
+import type { CameraCountEvent, SensorFaultEvent, SourceEvent } from '../../../contracts/source-events.js';
 import { Pseudonymiser } from '../../../gateway/privacy/pseudonymiser.js';
 import { CameraUnitEmulator } from '../../../simulator/devices/camera-unit.js';
 

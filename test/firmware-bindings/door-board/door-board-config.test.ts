@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../../common/errors.js';
-import { DoorBoardMappingSchema } from '../../../firmware-bindings/door-board/door-board-config.js';
+import { DoorBoardMappingSchema } from '../../../contracts/door-board-mapping.js';
 import { parseGatewayConfig } from '../../../gateway/config.js';
-import { loadVehicleTypes } from '../../../simulator/world/network-data.js';
+import { loadVehicleTypes } from '../../../contracts/vehicle-types.js';
 
 const VALID_CONFIG = {
   vehicle: { id: '661', type: 'MGT-K1', seats: 50, capacity: 118, levels: { medium: 25, high: 73 } },

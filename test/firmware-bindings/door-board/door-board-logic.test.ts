@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { VirtualClock } from '../../../common/clock.js';
-import { DEFAULT_DOOR_BOARD_TIMING, DoorBoardMappingSchema, type DoorBoardTiming } from '../../../firmware-bindings/door-board/door-board-config.js';
+import { DoorBoardMappingSchema } from '../../../contracts/door-board-mapping.js';
+import { DEFAULT_DOOR_BOARD_TIMING, type DoorBoardTiming } from '../../../firmware-bindings/door-board/door-board-config.js';
 import {
   BEAM_BLOCKED_REASON,
   CONTACT_STUCK_REASON,
@@ -9,7 +10,7 @@ import {
   DoorBoardLogic,
 } from '../../../firmware-bindings/door-board/door-board-logic.js';
 import { PassageDetector } from '../../../firmware-bindings/door-board/door-signals.js';
-import type { SourceEvent } from '../../../gateway/sources/events.js';
+import type { SourceEvent } from '../../../contracts/source-events.js';
 
 // Door 1: contact 2, outer 3, inner 4; door 2: contact 5, outer 6, inner 7. Contact open = low,
 // beam broken = high (the schema's defaults).

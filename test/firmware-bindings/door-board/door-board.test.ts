@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../../../common/clock.js';
-import { DoorBoardMappingSchema, type DoorBoardMapping } from '../../../firmware-bindings/door-board/door-board-config.js';
+import { DoorBoardMappingSchema, type DoorBoardMapping } from '../../../contracts/door-board-mapping.js';
 import {
   DOOR_BOARD_GONE_REASON,
   DOOR_BOARD_MAPPING_REASON,
@@ -8,7 +8,7 @@ import {
   DOOR_BOARD_SILENT_REASON,
   DoorBoardSource,
 } from '../../../firmware-bindings/door-board/door-board.js';
-import type { SourceEvent } from '../../../gateway/sources/events.js';
+import type { SourceEvent } from '../../../contracts/source-events.js';
 import { ARDUINO_MEGA, FirmataBoardEmulator } from '../../../simulator/devices/firmata-board.js';
 import { boardsHeld } from '../../../firmware-bindings/door-board/firmata-link.js';
 

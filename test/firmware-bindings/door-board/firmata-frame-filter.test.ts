@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { VirtualClock } from '../../../common/clock.js';
-import { DoorBoardMappingSchema } from '../../../firmware-bindings/door-board/door-board-config.js';
+import { DoorBoardMappingSchema } from '../../../contracts/door-board-mapping.js';
 import { DoorBoardSource } from '../../../firmware-bindings/door-board/door-board.js';
 import { FirmataFrameFilter, type FirmataDropReason } from '../../../firmware-bindings/door-board/firmata-frame-filter.js';
 import { digitalMessage, firmwareMessage, reportVersionMessage, sysex } from '../../../firmware-bindings/door-board/firmata-protocol.js';
-import type { SourceEvent } from '../../../gateway/sources/events.js';
+import type { SourceEvent } from '../../../contracts/source-events.js';
 import { FirmataBoardEmulator } from '../../../simulator/devices/firmata-board.js';
 
 /** A capability reply for `n` pins, each a digital input. */

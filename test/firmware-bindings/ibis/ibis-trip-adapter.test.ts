@@ -5,7 +5,7 @@ import { createDuplexPair } from '../../../common/duplex-pair.js';
 import { zonedTimeToEpoch } from '../../../common/time.js';
 import { frameTelegram } from '../../../firmware-bindings/ibis/ibis-framing.js';
 import { IBIS_GONE_REASON, IBIS_SILENCE_REASON, IbisTripAdapter } from '../../../firmware-bindings/ibis/ibis-trip-adapter.js';
-import type { SourceEvent } from '../../../gateway/sources/events.js';
+import type { SourceEvent } from '../../../contracts/source-events.js';
 import { IbisBusEmulator } from '../../../simulator/devices/ibis-bus.js';
 
 describe('IbisTripAdapter', () => {

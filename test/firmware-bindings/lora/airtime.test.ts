@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { offTimeMs, timeOnAirMs, uplinkTimeOnAirMs } from '../../../firmware-bindings/lora/airtime.js';
-import { maxPayload } from '../../../firmware-bindings/lora/region-eu868.js';
+import { maxPayload } from '../../../contracts/lora-region-eu868.js';
 
 describe('time on air (Semtech AN1200.13)', () => {
   it('matches the reference figures of FIELD-FACTS.md', () => {

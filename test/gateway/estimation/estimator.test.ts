@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { StopEvent } from '../../../gateway/counting/stop-event.js';
 import { clampLoad, RunningSumEstimator } from '../../../gateway/estimation/estimator.js';
-import { gtfsOccupancyStatus, GtfsOccupancyStatus, Level, levelFor, occupancyTenths } from '../../../gateway/estimation/levels.js';
+import { gtfsOccupancyStatus, GtfsOccupancyStatus, Level, levelFor, occupancyTenths } from '../../../contracts/occupancy-levels.js';
 
 function stop(boardings: number, alightings: number, terminus = false): StopEvent {
   return { stop: 1, trip: { line: 5, course: 1, destination: 51 }, arrival: 0, departure: 1, doors: [], boardings, alightings, terminus, faults: [] };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Level, levelFor } from '../../../gateway/estimation/levels.js';
+import { Level, levelFor } from '../../../contracts/occupancy-levels.js';
 import { PublicLevelPolicy } from '../../../gateway/privacy/public-level.js';
 
 const options = { thresholds: { medium: 25, high: 73 }, capacity: 118, spread: 0.2, minSpread: 3 };

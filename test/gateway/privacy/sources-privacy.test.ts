@@ -12,7 +12,7 @@ import { CAMERA_LIMITS } from '../../../firmware-bindings/camera/camera-protocol
 import { frameTelegram } from '../../../firmware-bindings/ibis/ibis-framing.js';
 import { encodeDriverNumberTelegram } from '../../../firmware-bindings/ibis/ibis-telegrams.js';
 import { IbisTripAdapter } from '../../../firmware-bindings/ibis/ibis-trip-adapter.js';
-import type { SourceEvent } from '../../../gateway/sources/events.js';
+import type { SourceEvent } from '../../../contracts/source-events.js';
 import { Pseudonymiser } from '../../../gateway/privacy/pseudonymiser.js';
 import { CameraUnitEmulator } from '../../../simulator/devices/camera-unit.js';
 import { IbisBusEmulator } from '../../../simulator/devices/ibis-bus.js';

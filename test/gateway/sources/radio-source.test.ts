@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { VirtualClock } from '../../../common/clock.js';
 import { RadioPresence } from '../../../gateway/estimation/radio-presence.js';
-import type { SourceEvent } from '../../../gateway/sources/events.js';
+import type { SourceEvent } from '../../../contracts/source-events.js';
 import { RadioSource } from '../../../gateway/sources/radio-source.js';
 
 const KEY = Buffer.alloc(32, 7); // a plainly test key

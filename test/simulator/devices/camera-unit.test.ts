@@ -5,7 +5,7 @@ import { createDuplexPair } from '../../../common/duplex-pair.js';
 import { CameraCounter } from '../../../firmware-bindings/camera/camera-counter.js';
 import { CAMERA_SERIAL } from '../../../firmware-bindings/camera/camera-protocol.js';
 import { openSerialPort } from '../../../firmware-bindings/transport/serial-port.js';
-import type { SourceEvent } from '../../../gateway/sources/events.js';
+import type { SourceEvent } from '../../../contracts/source-events.js';
 import { Pseudonymiser } from '../../../gateway/privacy/pseudonymiser.js';
 import { CameraUnitEmulator } from '../../../simulator/devices/camera-unit.js';
 import { ptyFixture } from '../../helpers/pty.js';

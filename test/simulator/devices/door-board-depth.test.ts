@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { zonedTimeToEpoch } from '../../../common/time.js';
 import type { StopEvent } from '../../../gateway/counting/stop-event.js';
-import type { SensorFaultEvent } from '../../../gateway/sources/events.js';
-import { oneTramHour as hourOfLine5, runAtDepth as run } from '../../../simulator/bench/door-depth.js';
+import type { SensorFaultEvent } from '../../../contracts/source-events.js';
+import { oneTramHour as hourOfLine5, runAtDepth as run } from '../../../simulator/day-run/door-depth.js';
 
 describe('door board at device depth against event depth', function () {
   this.timeout(60_000);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { VirtualClock } from '../../../common/clock.js';
 import { Rng } from '../../../common/random.js';
-import { DoorBoardMappingSchema } from '../../../firmware-bindings/door-board/door-board-config.js';
+import { DoorBoardMappingSchema } from '../../../contracts/door-board-mapping.js';
 import { DoorBoardDriver } from '../../../simulator/devices/door-board-driver.js';
 import { FirmataBoardEmulator } from '../../../simulator/devices/firmata-board.js';
 

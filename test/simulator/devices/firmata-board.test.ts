@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import type { Duplex } from 'node:stream';
 import { SystemClock, VirtualClock } from '../../../common/clock.js';
 import { DisconnectedError } from '../../../common/errors.js';
-import { DoorBoardMappingSchema } from '../../../firmware-bindings/door-board/door-board-config.js';
+import { DoorBoardMappingSchema } from '../../../contracts/door-board-mapping.js';
 import { DoorBoardSource } from '../../../firmware-bindings/door-board/door-board.js';
 import { openSerialPort } from '../../../firmware-bindings/transport/serial-port.js';
-import type { SourceEvent } from '../../../gateway/sources/events.js';
+import type { SourceEvent } from '../../../contracts/source-events.js';
 import { ARDUINO_MEGA, FirmataBoardEmulator } from '../../../simulator/devices/firmata-board.js';
 import { ptyFixture } from '../../helpers/pty.js';
 

@@ -7,7 +7,7 @@ import { IbisTelegramParser } from '../../../firmware-bindings/ibis/ibis-telegra
 import type { IbisTelegram } from '../../../firmware-bindings/ibis/ibis-telegrams.js';
 import { IbisTripAdapter } from '../../../firmware-bindings/ibis/ibis-trip-adapter.js';
 import { openSerialPort } from '../../../firmware-bindings/transport/serial-port.js';
-import type { SourceEvent } from '../../../gateway/sources/events.js';
+import type { SourceEvent } from '../../../contracts/source-events.js';
 import { IbisBusEmulator } from '../../../simulator/devices/ibis-bus.js';
 import { ptyFixture } from '../../helpers/pty.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { runScenario } from '../../../simulator/bench/run-scenario.js';
+import { runScenario } from '../../../simulator/day-run/run-scenario.js';
 import { loadScenario } from '../../../simulator/scenario.js';
 
 const SCENARIO = fileURLToPath(new URL('../../fixtures/scenarios/replay-two-trips.yaml', import.meta.url));

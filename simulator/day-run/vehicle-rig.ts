@@ -29,7 +29,7 @@ import { CameraUnitEmulator } from '../devices/camera-unit.js';
 import { IbisBusEmulator } from '../devices/ibis-bus.js';
 import { DoorBoardRig, isDoorBoardEvent } from '../devices/door-board-rig.js';
 import type { RawSighting } from '../world/phones.js';
-import type { EventSink, SourceEvent } from '../../gateway/sources/events.js';
+import type { EventSink, SourceEvent } from '../../contracts/source-events.js';
 import { Outbox } from '../../gateway/uplink/outbox.js';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerStats, type SentFrame } from '../../gateway/uplink/uplink-scheduler.js';
 import type { Air } from '../lorawan/air.js';

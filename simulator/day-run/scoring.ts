@@ -4,7 +4,7 @@
  * sizes, and VDV 457-style count errors of the raw door counts.
  */
 import { mean, quantile, round, sum } from '../../common/stats.js';
-import { levelFor, type LevelThresholds } from '../../gateway/estimation/levels.js';
+import { levelFor, type LevelThresholds } from '../../contracts/occupancy-levels.js';
 import type { TruthStop } from '../world/vehicle-runner.js';
 
 export interface ScoredStop {

@@ -12,7 +12,7 @@ import { zonedTimeToEpoch } from '../../common/time.js';
 import type { DoorBoardTiming } from '../../firmware-bindings/door-board/door-board-config.js';
 import { StopEventAssembler } from '../../gateway/counting/stop-event-assembler.js';
 import type { StopEvent } from '../../gateway/counting/stop-event.js';
-import type { EventSink, SensorFaultEvent } from '../../gateway/sources/events.js';
+import type { EventSink, SensorFaultEvent } from '../../contracts/source-events.js';
 import { DoorBoardRig } from '../devices/door-board-rig.js';
 import { SCENARIO_DIR, scenarioFromObject, type Scenario } from '../scenario.js';
 import { buildWorld } from '../world/world-builder.js';

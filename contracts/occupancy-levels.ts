@@ -2,7 +2,7 @@
  * Occupancy levels. Halle shows passengers three (leer / mittel / stark besetzt); GTFS-Realtime has
  * its own scale. Thresholds are per vehicle type and come from data (vehicle-types), never code.
  */
-import { Level } from '../../proto/frames.js';
+import { Level } from '../proto/frames.js';
 
 export { Level };
 
