@@ -16,7 +16,7 @@ import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { Pseudonymiser } from '../gateway/privacy/pseudonymiser.js';
 import { RadioSource } from '../gateway/sources/radio-source.js';
 import { collectSamples, type StopSample } from '../models/data/collect.js';
-import { SHIPPED_MODEL } from '../models/shipped-model.js';
+import { SHIPPED_MODEL } from '../gateway/estimation/shipped-model.js';
 import { runScenario } from '../simulator/day-run/run-scenario.js';
 import { loadScenario } from '../simulator/scenario.js';
 

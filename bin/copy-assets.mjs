@@ -10,7 +10,7 @@ const assets = [
   'proto/occupancy.proto',
   'proto/ts013-runtime.js',
   'models/load-estimator.onnx',
-  'models/onnx/onnx-subset.proto',
+  'contracts/onnx-subset.proto',
   'contracts/data',
   'simulator/data',
   'simulator/scenarios',

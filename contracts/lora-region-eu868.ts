@@ -62,3 +62,6 @@ export function subBandOf(frequencyHz: number): SubBand {
   if (!band) throw new RangeError(`${frequencyHz} Hz is outside the EU868 sub-bands`);
   return band;
 }
+
+/** The duty cycle a device on the default channels must keep: the strictest of their sub-bands (1 %, g1). */
+export const EU868_DEFAULT_CHANNELS_DUTY_CYCLE: number = Math.min(...EU868_DEFAULT_CHANNELS_HZ.map((hz) => subBandOf(hz).dutyCycle));

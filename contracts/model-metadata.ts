@@ -1,4 +1,8 @@
-/** Reads an ONNX file's metadata_props (model version, feature list, fingerprint...) without running it. */
+/**
+ * Reads an ONNX file's metadata_props (model version, feature list, training fingerprint) without
+ * running it: how the gateway checks a model before loading it and how the tools describe one. The
+ * schema is the subset of onnx.proto we need (contracts/onnx-subset.proto, also used by the exporter).
+ */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';

@@ -39,15 +39,24 @@ export enum GtfsOccupancyStatus {
   NOT_BOARDABLE = 8,
 }
 
-/** GTFS-RT status from a load, the seats and the design capacity (seated + standing at 4/m²). */
-export function gtfsOccupancyStatus(load: number | undefined, seats: number, capacity: number): GtfsOccupancyStatus {
-  if (load === undefined || !Number.isFinite(load)) return GtfsOccupancyStatus.NO_DATA_AVAILABLE;
-  if (load <= 0) return GtfsOccupancyStatus.EMPTY;
-  if (load < seats * 0.5) return GtfsOccupancyStatus.MANY_SEATS_AVAILABLE;
-  if (load < seats) return GtfsOccupancyStatus.FEW_SEATS_AVAILABLE;
-  if (load < capacity * 0.8) return GtfsOccupancyStatus.STANDING_ROOM_ONLY;
-  if (load < capacity) return GtfsOccupancyStatus.CRUSHED_STANDING_ROOM_ONLY;
-  return GtfsOccupancyStatus.FULL;
+/**
+ * The GTFS-Realtime status published for a reported Halle level and load share (the Live frame's
+ * `occupancy_tenths`): the one mapping from what a vehicle sends to what passengers' apps show.
+ * Within "leer" an empty saloon is EMPTY; "stark besetzt" splits by the load share of design
+ * capacity (seated + standing at 4/m²).
+ */
+export function gtfsOccupancyStatus(level: Level, tenths: number): GtfsOccupancyStatus {
+  switch (level) {
+    case Level.LEVEL_LOW:
+      return tenths === 0 ? GtfsOccupancyStatus.EMPTY : GtfsOccupancyStatus.MANY_SEATS_AVAILABLE;
+    case Level.LEVEL_MEDIUM:
+      return GtfsOccupancyStatus.FEW_SEATS_AVAILABLE;
+    case Level.LEVEL_HIGH:
+      if (tenths >= 10) return GtfsOccupancyStatus.FULL;
+      return tenths >= 8 ? GtfsOccupancyStatus.CRUSHED_STANDING_ROOM_ONLY : GtfsOccupancyStatus.STANDING_ROOM_ONLY;
+    default:
+      return GtfsOccupancyStatus.NO_DATA_AVAILABLE;
+  }
 }
 
 /** Load as a share of design capacity in steps of 10 % (the Live frame's occupancy_tenths), capped at 300 %. */

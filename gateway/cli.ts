@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadGatewayConfig, loadGatewaySecrets } from './config.js';
 import { runVehicleGateway } from './run-vehicle.js';
 import { OnnxLoadModel } from './estimation/onnx-model.js';
-import { SHIPPED_MODEL } from '../models/shipped-model.js';
+import { SHIPPED_MODEL } from './estimation/shipped-model.js';
 
 export function registerGatewayCommands(program: Command): void {
   program

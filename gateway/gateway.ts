@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../common/clock.js';
 import { ProtocolError } from '../common/errors.js';
+import { EU868_DEFAULT_CHANNELS_DUTY_CYCLE } from '../contracts/lora-region-eu868.js';
 import { moduleLogger } from '../common/log.js';
 import type { Downlink, LoraModem } from '../firmware-bindings/lora/modem.js';
 import { missingBeyond, receivedBeyond } from '../proto/ack-ranges.js';
@@ -92,7 +93,7 @@ export class Gateway implements EventSink {
     this.assembler = new StopEventAssembler(deps.clock, { departureGraceMs: settings.departureGraceMs });
     this.budget = new AirtimeBudget({
       dailyMs: settings.dailyAirtimeMs,
-      dutyCycle: 0.01,
+      dutyCycle: EU868_DEFAULT_CHANNELS_DUTY_CYCLE,
       serviceHours: settings.serviceHours,
       burstShare: 0.1,
       reportReserveShare: 0.3,

@@ -16,7 +16,7 @@ import { IBIS_SERIAL } from '../firmware-bindings/ibis/ibis-framing.js';
 import { BleScanner } from '../firmware-bindings/radio/ble-scanner.js';
 import { WifiProbeParser, type WifiSighting } from '../firmware-bindings/radio/wifi-probe-parser.js';
 import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
-import { SHIPPED_MODEL } from '../models/shipped-model.js';
+import { SHIPPED_MODEL } from './estimation/shipped-model.js';
 import type { GatewayConfig, GatewaySecrets } from './config.js';
 import type { LoadEstimator } from './estimation/estimator.js';
 import { estimatorFor } from './estimation/onnx-estimator.js';

@@ -6,7 +6,7 @@ import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { evaluateScenario, type Metrics } from './evaluate.js';
 import { DEFAULT_PLAN } from './training/plan.js';
-import { SHIPPED_MODEL } from './shipped-model.js';
+import { SHIPPED_MODEL } from '../gateway/estimation/shipped-model.js';
 import { trainLoadModel } from './training/train-load-model.js';
 
 

@@ -3,26 +3,10 @@
  * The gtfs-realtime-bindings types stay in this module.
  */
 import gtfsRealtime from 'gtfs-realtime-bindings';
-import { GtfsOccupancyStatus } from '../../contracts/occupancy-levels.js';
-import { Level } from '../../proto/frames.js';
+import { gtfsOccupancyStatus } from '../../contracts/occupancy-levels.js';
 import type { VehicleLevel } from './occupancy-board.js';
 
 const { FeedMessage } = gtfsRealtime.transit_realtime;
-
-/** Halle's three levels, refined by the coarse percentage, to GTFS-RT's (non-linear) status scale. */
-export function occupancyStatus(level: number, tenths: number): GtfsOccupancyStatus {
-  switch (level) {
-    case Level.LEVEL_LOW:
-      return tenths === 0 ? GtfsOccupancyStatus.EMPTY : GtfsOccupancyStatus.MANY_SEATS_AVAILABLE;
-    case Level.LEVEL_MEDIUM:
-      return GtfsOccupancyStatus.FEW_SEATS_AVAILABLE;
-    case Level.LEVEL_HIGH:
-      if (tenths >= 10) return GtfsOccupancyStatus.FULL;
-      return tenths >= 8 ? GtfsOccupancyStatus.CRUSHED_STANDING_ROOM_ONLY : GtfsOccupancyStatus.STANDING_ROOM_ONLY;
-    default:
-      return GtfsOccupancyStatus.NO_DATA_AVAILABLE;
-  }
-}
 
 export function vehiclePositionsFeed(levels: readonly VehicleLevel[], now: number): Uint8Array {
   const message = FeedMessage.fromObject({
@@ -33,7 +17,7 @@ export function vehiclePositionsFeed(levels: readonly VehicleLevel[], now: numbe
         vehicle: { id: v.vehicle, label: v.vehicle },
         trip: { routeId: String(v.line) },
         timestamp: Math.floor(v.receivedAt / 1000),
-        occupancyStatus: occupancyStatus(v.level, v.occupancyTenths),
+        occupancyStatus: gtfsOccupancyStatus(v.level, v.occupancyTenths),
         occupancyPercentage: v.occupancyTenths * 10,
       },
     })),

@@ -5,9 +5,9 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Clock } from '../../common/clock.js';
-import { LEVEL_NAMES } from '../../contracts/occupancy-levels.js';
+import { gtfsOccupancyStatus, LEVEL_NAMES } from '../../contracts/occupancy-levels.js';
 import type { Level } from '../../proto/frames.js';
-import { occupancyStatus, vehiclePositionsFeed } from './gtfs-rt.js';
+import { vehiclePositionsFeed } from './gtfs-rt.js';
 import type { OccupancyBoard } from './occupancy-board.js';
 
 function page(board: ReturnType<OccupancyBoard['current']>, now: number): string {
@@ -46,7 +46,7 @@ export function startPublicServer(board: OccupancyBoard, clock: Clock, port: num
               line: v.line,
               stop: v.stop,
               level: LEVEL_NAMES[v.level as Level] ?? 'unbekannt',
-              gtfsOccupancyStatus: occupancyStatus(v.level, v.occupancyTenths),
+              gtfsOccupancyStatus: gtfsOccupancyStatus(v.level, v.occupancyTenths),
               occupancyPercentage: v.occupancyTenths * 10,
               updatedAt: new Date(v.receivedAt).toISOString(),
             })),

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { moduleLogger } from '../../common/log.js';
 import type { EventSink } from '../../contracts/source-events.js';
-import type { Pseudonymiser } from '../../gateway/privacy/pseudonymiser.js';
+import type { Pseudonymise } from '../../contracts/pseudonymise.js';
 import { CAMERA_LIMITS, readCameraLine, type CameraDropReason } from './camera-protocol.js';
 import { BoundedLineSplitter } from '../transport/line-splitter.js';
 
@@ -48,7 +48,7 @@ export class CameraCounter {
     private readonly stream: Readable,
     private readonly clock: Clock,
     private readonly sink: EventSink,
-    private readonly pseudonymiser: Pick<Pseudonymiser, 'pseudonymise'>,
+    private readonly pseudonymise: Pseudonymise,
     options: CameraCounterOptions = {},
   ) {
     this.offlineMs = options.offlineMs ?? 10_000;
@@ -75,7 +75,7 @@ export class CameraCounter {
 
   private onLine(text: string): void {
     if (this.closed) return;
-    const reading = readCameraLine(text, (raw) => this.pseudonymiser.pseudonymise('camera-track', raw));
+    const reading = readCameraLine(text, (raw) => this.pseudonymise('camera-track', raw));
     if (!reading.ok) {
       this.countDrop(reading.reason);
       return;

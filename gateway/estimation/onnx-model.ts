@@ -13,8 +13,10 @@ export interface ModelOutputs {
   load: Float32Array;
   uncertainty: Float32Array;
   level: Int32Array;
-  gtfsStatus: Int32Array;
 }
+
+/** The outputs the gateway reads (model 1.1.0 also has a GTFS status: the back office maps levels to GTFS, contracts/occupancy-levels.ts). */
+const OUTPUTS = ['load', 'uncertainty', 'level'];
 
 export class OnnxLoadModel {
   private constructor(
@@ -68,13 +70,12 @@ export class OnnxLoadModel {
     const out = await this.session.run({
       features: new ort.Tensor('float32', features, [n, FEATURES.length]),
       levels: new ort.Tensor('float32', levels, [n, 2]),
-    });
+    }, OUTPUTS);
     const int = (name: string) => Int32Array.from(out[name]!.data as BigInt64Array, (v) => Number(v));
     return {
       load: out['load']!.data as Float32Array,
       uncertainty: out['uncertainty']!.data as Float32Array,
       level: int('level'),
-      gtfsStatus: int('gtfs_status'),
     };
   }
 

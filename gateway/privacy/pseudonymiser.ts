@@ -13,14 +13,12 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { ConfigError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
+import type { PseudonymKind } from '../../contracts/pseudonymise.js';
 import { assertTimeZone, localClock, localToEpochMs, parseServiceDate } from '../../common/time.js';
 
 const log = moduleLogger('privacy.pseudonymiser');
 
 const KEY_BYTES = 32;
-
-/** Identifier kinds in use; other strings are allowed for new sources. */
-export type PseudonymKind = 'camera-track' | 'radio' | (string & {});
 
 export interface PseudonymiserOptions {
   /** IANA zone of the rotation hour (default Europe/Berlin). */

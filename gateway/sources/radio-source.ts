@@ -6,10 +6,8 @@
  * Must never store, log or pass on a raw address.
  */
 import type { Clock } from '../../common/clock.js';
+import type { Pseudonymise } from '../../contracts/pseudonymise.js';
 import type { EventSink } from '../../contracts/source-events.js';
-
-/** The pseudonymisation module's function (gateway/privacy): kind-separated keyed hash. */
-export type Pseudonymise = (kind: string, raw: string) => string;
 
 export interface RadioSourceOptions {
   /** Sightings weaker than this (dBm) come from outside the vehicle and are dropped. */

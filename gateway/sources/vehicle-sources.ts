@@ -4,9 +4,10 @@
  * the vehicle (streams from serial ports, opened and reopened by `superviseStream`) and on the
  * bench at device depth (streams from the emulators), so both meet exactly the same code.
  *
- * Must never: open a port itself (the caller hands in streams), or keep a raw identifier: track ids
- * and radio addresses are pseudonymised by the bindings as they are read, staff numbers are dropped
- * by the IBIS reader.
+ * Must never: open a port itself (the caller hands in streams), or keep a raw identifier: the camera
+ * binding pseudonymises track ids as it parses a line, the radio source (gateway/sources) each
+ * address the moment it is heard, both through the one `Pseudonymise` function handed out here;
+ * staff numbers are dropped by the IBIS reader.
  */
 import type { Readable } from 'node:stream';
 import type { Clock, TimerHandle } from '../../common/clock.js';
@@ -14,6 +15,7 @@ import { moduleLogger } from '../../common/log.js';
 import { CameraCounter } from '../../firmware-bindings/camera/camera-counter.js';
 import { IbisTripAdapter } from '../../firmware-bindings/ibis/ibis-trip-adapter.js';
 import { Pseudonymiser } from '../privacy/pseudonymiser.js';
+import type { Pseudonymise } from '../../contracts/pseudonymise.js';
 import type { EventSink } from '../../contracts/source-events.js';
 import { DEFAULT_RADIO_SOURCE, RadioSource, type RadioSourceOptions } from './radio-source.js';
 
@@ -31,6 +33,8 @@ export interface VehicleSourcesOptions {
 export class VehicleSources {
   readonly pseudonymiser: Pseudonymiser;
   readonly radio: RadioSource;
+  /** The one pseudonymising function every source gets (the key stays inside the pseudonymiser). */
+  private readonly pseudonymise: Pseudonymise;
   private ibis: IbisTripAdapter | undefined;
   private camera: CameraCounter | undefined;
 
@@ -44,7 +48,8 @@ export class VehicleSources {
       ...(options.keyRotationHour !== undefined ? { rotateAtHour: options.keyRotationHour } : {}),
     });
     const pseudonymiser = this.pseudonymiser;
-    this.radio = new RadioSource(clock, sink, (kind, raw) => pseudonymiser.pseudonymise(kind, raw), options.radio ?? DEFAULT_RADIO_SOURCE);
+    this.pseudonymise = (kind, raw) => pseudonymiser.pseudonymise(kind, raw);
+    this.radio = new RadioSource(clock, sink, this.pseudonymise, options.radio ?? DEFAULT_RADIO_SOURCE);
   }
 
   /** Reads the vehicle bus from a stream (a new stream replaces the old one). */
@@ -59,7 +64,7 @@ export class VehicleSources {
   /** Reads the camera counter from a stream (a new stream replaces the old one). */
   attachCamera(stream: Readable): CameraCounter {
     this.camera?.close();
-    this.camera = new CameraCounter(stream, this.clock, this.sink, this.pseudonymiser, {
+    this.camera = new CameraCounter(stream, this.clock, this.sink, this.pseudonymise, {
       ...(this.options.cameraOfflineMs !== undefined ? { offlineMs: this.options.cameraOfflineMs } : {}),
     });
     return this.camera;

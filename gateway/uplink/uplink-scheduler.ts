@@ -13,6 +13,7 @@
 import type { Clock } from '../../common/clock.js';
 import { DisconnectedError, ProtocolError, TimeoutError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
+import { maxPayload as regionMaxPayload } from '../../contracts/lora-region-eu868.js';
 import { uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airtime.js';
 import type { LoraModem } from '../../firmware-bindings/lora/modem.js';
 import { encodeHealth, encodeLive, encodeStopBatch, FPORT, MAX_BATCH_REPORTS, type Health, type Live } from '../../proto/frames.js';
@@ -119,7 +120,8 @@ export class UplinkScheduler {
   private readonly stopping = new AbortController();
   private loopDone: Promise<void> | undefined;
   private dr = 0;
-  private maxPayload = 51;
+  /** Until the modem says otherwise: the smallest EU868 limit (DR0). */
+  private maxPayload = regionMaxPayload(0);
   private readonly options: SchedulerOptions;
   readonly stats: SchedulerStats = {
     frames: 0, liveSent: 0, liveSkipped: 0, liveSuperseded: 0, batches: 0, reportsSent: 0, reportsResent: 0, batchBytes: 0,

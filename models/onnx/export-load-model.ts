@@ -5,7 +5,6 @@
  *   load         passengers, clamped to [0, 2 x capacity]
  *   uncertainty  one standard deviation, passengers
  *   level        Halle's level 1 leer, 2 mittel, 3 stark besetzt (thresholds given per vehicle)
- *   gtfs_status  GTFS-Realtime OccupancyStatus 0..5 (seats and capacity from the features)
  * Inputs: `features` [N, F] in the order of FEATURES, `levels` [N, 2] (mittel, stark thresholds).
  */
 import { FEATURE_INDEX, FEATURES } from '../../gateway/estimation/features.js';
@@ -108,7 +107,6 @@ export function exportLoadModel(correction: GbdtModel, absError: GbdtModel, meta
   const absErr = column(raw, 1);
   const rs = column(features, FEATURE_INDEX.running_sum);
   const cap = column(features, FEATURE_INDEX.capacity);
-  const seats = g.op('Mul', [column(features, FEATURE_INDEX.seats_share), cap]);
   const loadRaw = g.op('Mul', [g.op('Add', [rs, corr]), cap]);
   const load = g.node('Min', [g.op('Max', [loadRaw, f(0)]), g.op('Mul', [cap, f(2)])], { outputs: ['load'] })[0]!;
   g.node('Mul', [g.op('Mul', [g.op('Max', [absErr, f(0)]), cap]), f(SIGMA_PER_MEAN_ABS_ERROR)], { outputs: ['uncertainty'] });
@@ -116,16 +114,9 @@ export function exportLoadModel(correction: GbdtModel, absError: GbdtModel, meta
   const atLeast = (threshold: string) => step(g.op('GreaterOrEqual', [load, threshold]));
   const levelSum = g.op('Add', [atLeast(column(levels, 0)), atLeast(column(levels, 1))]);
   g.node('Add', [levelSum, i64(1)], { outputs: ['level'] });
-  const s1 = step(g.op('Greater', [load, f(0)]));
-  const s2 = atLeast(g.op('Mul', [seats, f(0.5)]));
-  const s3 = atLeast(seats);
-  const s4 = atLeast(g.op('Mul', [cap, f(0.8)]));
-  const s5 = atLeast(cap);
-  g.node('Add', [g.op('Add', [g.op('Add', [s1, s2]), g.op('Add', [s3, s4])]), s5], { outputs: ['gtfs_status'] });
   g.output('load', ElemType.FLOAT, ['N']);
   g.output('uncertainty', ElemType.FLOAT, ['N']);
   g.output('level', ElemType.INT64, ['N']);
-  g.output('gtfs_status', ElemType.INT64, ['N']);
   return g.build({
     graphName: 'havag_load_estimator',
     producer: 'havag-tram-occupancy models/onnx',

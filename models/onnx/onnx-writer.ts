@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 
-const SCHEMA = fileURLToPath(new URL('./onnx-subset.proto', import.meta.url));
+const SCHEMA = fileURLToPath(new URL('../../contracts/onnx-subset.proto', import.meta.url));
 let modelType: protobuf.Type | undefined;
 
 function onnxType(): protobuf.Type {

@@ -29,7 +29,7 @@ import type { Scenario } from '../scenario.js';
 import type { TruthStop } from '../world/vehicle-runner.js';
 import { buildWorld } from '../world/world-builder.js';
 import { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
-import { SHIPPED_MODEL } from '../../models/shipped-model.js';
+import { SHIPPED_MODEL } from '../../gateway/estimation/shipped-model.js';
 import { countErrors, p95Seconds, scoreOccupancy, type CountErrors, type OccupancyScore, type ScoredStop } from './scoring.js';
 import { emptyDeviceCounters, JOIN_EUI, VehicleRig, type DeviceCounters, type RigCapture } from './vehicle-rig.js';
 

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VirtualClock } from '../../../common/clock.js';
 import { GtfsOccupancyStatus } from '../../../contracts/occupancy-levels.js';
-import { decodeFeed, occupancyStatus } from '../../../backend/publish/gtfs-rt.js';
+import { decodeFeed } from '../../../backend/publish/gtfs-rt.js';
 import { startPublicServer } from '../../../backend/publish/http-server.js';
 import { OccupancyBoard } from '../../../backend/publish/occupancy-board.js';
 import { Level } from '../../../proto/frames.js';
@@ -11,16 +11,6 @@ import { Level } from '../../../proto/frames.js';
 const T0 = Date.UTC(2026, 10, 23, 7, 0, 0);
 
 describe('publishing occupancy', () => {
-  it('maps Halle levels and percentages to GTFS-RT statuses', () => {
-    assert.equal(occupancyStatus(Level.LEVEL_LOW, 0), GtfsOccupancyStatus.EMPTY);
-    assert.equal(occupancyStatus(Level.LEVEL_LOW, 2), GtfsOccupancyStatus.MANY_SEATS_AVAILABLE);
-    assert.equal(occupancyStatus(Level.LEVEL_MEDIUM, 4), GtfsOccupancyStatus.FEW_SEATS_AVAILABLE);
-    assert.equal(occupancyStatus(Level.LEVEL_HIGH, 7), GtfsOccupancyStatus.STANDING_ROOM_ONLY);
-    assert.equal(occupancyStatus(Level.LEVEL_HIGH, 9), GtfsOccupancyStatus.CRUSHED_STANDING_ROOM_ONLY);
-    assert.equal(occupancyStatus(Level.LEVEL_HIGH, 11), GtfsOccupancyStatus.FULL);
-    assert.equal(occupancyStatus(Level.LEVEL_UNKNOWN, 3), GtfsOccupancyStatus.NO_DATA_AVAILABLE);
-  });
-
   describe('over HTTP', () => {
     let server: Server;
     let base: string;

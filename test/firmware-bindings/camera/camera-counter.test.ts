@@ -31,7 +31,7 @@ function rig(maxChunk?: number, offlineMs = 10_000): Rig {
   const [a, b] = createDuplexPair(maxChunk ? { maxChunk } : {});
   const pseudonymiser = new Pseudonymiser(clock);
   const camera = new CameraUnitEmulator(a, clock);
-  const counter = new CameraCounter(b, clock, { handle: (e) => events.push(e) }, pseudonymiser, { offlineMs });
+  const counter = new CameraCounter(b, clock, { handle: (e) => events.push(e) }, (k, raw) => pseudonymiser.pseudonymise(k, raw), { offlineMs });
   return { clock, events, camera, counter, pseudonymiser, cameraEnd: a };
 }
 

@@ -13,7 +13,7 @@ function fakeModel(answer: (features: Float32Array) => Partial<ModelOutputs> | E
     predict: async (features: Float32Array) => {
       const a = answer(features);
       if (a instanceof Error) throw a;
-      return { load: Float32Array.of(0), uncertainty: Float32Array.of(1), level: Int32Array.of(1), gtfsStatus: Int32Array.of(1), ...a };
+      return { load: Float32Array.of(0), uncertainty: Float32Array.of(1), level: Int32Array.of(1), ...a };
     },
   } as unknown as OnnxLoadModel;
 }

@@ -72,7 +72,7 @@ describe('privacy at source (vehicle bus and camera)', () => {
     const [a, b] = createDuplexPair({ maxChunk: 5 });
     const pseudonymiser = new Pseudonymiser(clock);
     const camera = new CameraUnitEmulator(a, clock);
-    const counter = new CameraCounter(b, clock, { handle: (e) => events.push(e) }, pseudonymiser, { offlineMs: 10_000 });
+    const counter = new CameraCounter(b, clock, { handle: (e) => events.push(e) }, (k, raw) => pseudonymiser.pseudonymise(k, raw), { offlineMs: 10_000 });
     camera.report(1, 3, 0.95, TRACKS);
     const t = '2026-11-23T06:00:00.000Z';
     // Bad lines that carry raw ids: out of range, wrong types, unknown version, over-long, broken JSON.

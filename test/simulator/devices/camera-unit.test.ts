@@ -66,7 +66,7 @@ describe('CameraUnitEmulator', () => {
           events.push(e);
           if (e.type === 'camera' && e.zone === 3) got();
         },
-      }, pseudonymiser);
+      }, (k, raw) => pseudonymiser.pseudonymise(k, raw));
       const camera = new CameraUnitEmulator(cameraPort, clock);
       camera.report(1, 12, 0.93, ['raw-track-0001', 'raw-track-0002']);
       camera.sendRaw('{"v":1,"type":"count","heads":"x"}\n');
