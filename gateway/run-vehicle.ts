@@ -9,7 +9,6 @@ import { once } from 'node:events';
 import type { Clock } from '../common/clock.js';
 import { SystemClock } from '../common/clock.js';
 import { configureLogging, moduleLogger } from '../common/log.js';
-import { localDayStart } from '../common/time.js';
 import { CAMERA_SERIAL } from '../firmware-bindings/camera/camera-protocol.js';
 import { DoorBoardSource } from '../firmware-bindings/door-board/door-board.js';
 import { IBIS_SERIAL } from '../firmware-bindings/ibis/ibis-framing.js';
@@ -17,33 +16,15 @@ import { BleScanner } from '../firmware-bindings/radio/ble-scanner.js';
 import { WifiProbeParser, type WifiSighting } from '../firmware-bindings/radio/wifi-probe-parser.js';
 import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
 import { SHIPPED_MODEL } from './estimation/shipped-model.js';
+import { buildGateway, modelVehicleFrom } from './build-gateway.js';
 import type { GatewayConfig, GatewaySecrets } from './config.js';
 import type { LoadEstimator } from './estimation/estimator.js';
 import { estimatorFor } from './estimation/onnx-estimator.js';
 import { OnnxLoadModel } from './estimation/onnx-model.js';
-import { Gateway } from './gateway.js';
-import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
 import type { EventSink } from '../contracts/source-events.js';
 import { superviseStream, VehicleSources } from './sources/vehicle-sources.js';
 import { Outbox } from './uplink/outbox.js';
-import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './uplink/uplink-scheduler.js';
 import { vehicleModem } from './vehicle-modem.js';
-
-/** major*10000 + minor*100 + patch, as the health frame carries it. */
-const SOFTWARE_VERSION = 100;
-
-export function schedulerOptionsFrom(uplink: GatewayConfig['uplink']): SchedulerOptions {
-  return {
-    ...DEFAULT_SCHEDULER_OPTIONS,
-    maxBatchDelayMs: uplink.maxBatchDelayMinutes * 60_000,
-    maxBatch: uplink.maxBatch,
-    resendAfterMs: uplink.resendAfterHours * 3_600_000,
-    liveMaxAgeMs: uplink.liveMaxAgeSeconds * 1000,
-    liveHeartbeatMs: uplink.liveHeartbeatMinutes * 60_000,
-    healthIntervalMs: uplink.healthIntervalMin * 60_000,
-    ackPollMs: uplink.ackPollMinutes * 60_000,
-  };
-}
 
 const log = moduleLogger('gateway.run');
 
@@ -54,31 +35,13 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
   const modem = vehicleModem(config, secrets, clock);
   const estimator = await vehicleEstimator(config);
   const outbox = new Outbox({ path: config.uplink.outboxPath, maxReports: config.uplink.outboxMaxReports });
-  const gateway = new Gateway(
-    {
-      clock,
-      modem,
-      outbox,
-      estimator,
-      publicLevel: new PublicLevelPolicy(
-        { thresholds: config.vehicle.levels, capacity: config.vehicle.capacity, ...DEFAULT_SPREAD },
-        secrets.levelSeed ? Buffer.from(secrets.levelSeed, 'hex') : undefined,
-      ),
-    },
-    {
-      vehicleId: config.vehicle.id,
-      capacity: config.vehicle.capacity,
-      seats: config.vehicle.seats,
-      levels: config.vehicle.levels,
-      departureGraceMs: config.counting.departureGraceSeconds * 1000,
-      liveEnabled: config.uplink.liveEnabled,
-      dailyAirtimeMs: config.uplink.dailyAirtimeMs,
-      serviceHours: config.uplink.serviceHours,
-      dayOf: (t) => localDayStart(t, config.timeZone),
-      scheduler: schedulerOptionsFrom(config.uplink),
-      softwareVersion: SOFTWARE_VERSION,
-    },
-  );
+  const gateway = buildGateway(config, {
+    clock,
+    modem,
+    outbox,
+    estimator,
+    ...(secrets.levelSeed ? { levelSeed: Buffer.from(secrets.levelSeed, 'hex') } : {}),
+  });
   await gateway.start();
   const sources = startVehicleSources(config, clock, gateway, signal);
   log.info({ vehicle: config.vehicle.id, pending: outbox.size, sources: sources.names }, 'running');
@@ -94,7 +57,6 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
  * wrong feature list): counting must go on either way, and the reports say which estimator made them.
  */
 export async function vehicleEstimator(config: GatewayConfig): Promise<LoadEstimator> {
-  const vehicle = { seats: config.vehicle.seats, capacity: config.vehicle.capacity, levels: config.vehicle.levels, timeZone: config.timeZone };
   let model: OnnxLoadModel | undefined;
   if (config.estimation.useModel) {
     const path = config.estimation.modelPath ?? SHIPPED_MODEL;
@@ -105,7 +67,7 @@ export async function vehicleEstimator(config: GatewayConfig): Promise<LoadEstim
       log.error({ path, error: (error as Error).message }, 'load model refused: running sum only');
     }
   }
-  return estimatorFor(model, vehicle);
+  return estimatorFor(model, modelVehicleFrom(config));
 }
 
 /**

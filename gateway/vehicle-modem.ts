@@ -6,18 +6,24 @@
  */
 import { spawn } from 'node:child_process';
 import type { Clock } from '../common/clock.js';
+import type { DialectOptions } from '../firmware-bindings/lora/dialect-common.js';
 import { MODEM_DIALECTS } from '../firmware-bindings/lora/dialects.js';
 import { ModemSupervisor } from '../firmware-bindings/lora/modem-supervisor.js';
 import { openSerialPort } from '../firmware-bindings/transport/serial-port.js';
 import type { GatewayConfig, GatewaySecrets } from './config.js';
 
-export function vehicleModem(config: GatewayConfig, secrets: GatewaySecrets, clock: Clock, open = openSerialPort): ModemSupervisor {
-  const dialect = MODEM_DIALECTS[config.modem.dialect];
-  const options = {
+/** The driver options a vehicle's config and secrets give: the vehicle and the bench use this one mapping. */
+export function modemOptionsFrom(config: GatewayConfig, secrets: GatewaySecrets): DialectOptions {
+  return {
     credentials: { devEui: config.lorawan.devEui, joinEui: config.lorawan.joinEui, appKey: secrets.appKey },
     adr: config.modem.adr,
     ...(config.modem.dataRate !== undefined ? { dr: config.modem.dataRate } : {}),
   };
+}
+
+export function vehicleModem(config: GatewayConfig, secrets: GatewaySecrets, clock: Clock, open = openSerialPort): ModemSupervisor {
+  const dialect = MODEM_DIALECTS[config.modem.dialect];
+  const options = modemOptionsFrom(config, secrets);
   return new ModemSupervisor({
     clock,
     dialect: config.modem.dialect,

@@ -235,7 +235,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           dailyAirtimeMs: scenario.gateway.dailyAirtimeMs,
           liveEnabled: scenario.gateway.liveEnabled,
           healthIntervalMin: scenario.gateway.healthIntervalMin,
-          dayOf,
           timeZone: tz,
           depth: scenario.depth,
           dialect: scenario.network.modems === 'mixed' ? (rigs.size % 2 === 0 ? 'rui3' : 'rn2483') : scenario.network.modems,

@@ -20,8 +20,10 @@ import type { Rng } from '../../common/random.js';
 import { MODEM_DIALECTS } from '../../firmware-bindings/lora/dialects.js';
 import type { ModemDialect } from '../../firmware-bindings/lora/modem.js';
 import { EmulatedRn2483 } from '../lorawan/emulated-rn2483.js';
-import { DEFAULT_SPREAD, PublicLevelPolicy } from '../../gateway/privacy/public-level.js';
-import { Gateway, type DepartureRecord } from '../../gateway/gateway.js';
+import { buildGateway, modelVehicleFrom } from '../../gateway/build-gateway.js';
+import { parseGatewayConfig, type GatewayConfig } from '../../gateway/config.js';
+import type { DepartureRecord, Gateway } from '../../gateway/gateway.js';
+import { modemOptionsFrom } from '../../gateway/vehicle-modem.js';
 import { estimatorFor } from '../../gateway/estimation/onnx-estimator.js';
 import type { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
 import { VehicleSources } from '../../gateway/sources/vehicle-sources.js';
@@ -31,7 +33,7 @@ import { DoorBoardRig, isDoorBoardEvent } from '../devices/door-board-rig.js';
 import type { RawSighting } from '../world/phones.js';
 import type { EventSink, SourceEvent } from '../../contracts/source-events.js';
 import { Outbox } from '../../gateway/uplink/outbox.js';
-import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerStats, type SentFrame } from '../../gateway/uplink/uplink-scheduler.js';
+import type { SchedulerStats, SentFrame } from '../../gateway/uplink/uplink-scheduler.js';
 import type { Air } from '../lorawan/air.js';
 import { EmulatedRui3 } from '../lorawan/emulated-rui3.js';
 import type { VehicleBlock } from '../world/service-plan.js';
@@ -58,7 +60,6 @@ export interface RigSettings {
   dailyAirtimeMs: number;
   liveEnabled: boolean;
   healthIntervalMin: number;
-  dayOf: (t: number) => number;
   /** Outbox file; ':memory:' when the scenario has no power cuts. */
   outboxPath: string;
   onSent: (frame: SentFrame, rig: VehicleRig) => void;
@@ -82,6 +83,26 @@ export interface RigCapture {
   rawId?: (kind: 'staff-number' | 'camera-track' | 'radio', raw: string) => void;
   /** Every event the gateway receives from its sources. */
   sourceEvent?: (vehicleId: string, event: SourceEvent) => void;
+}
+
+/**
+ * The config a provisioned vehicle of this type would have, with the scenario's gateway settings:
+ * validated by the same schema, mapped to settings by the same buildGateway as on the vehicle.
+ */
+export function benchGatewayConfig(s: RigSettings, block: VehicleBlock, devEui: string): GatewayConfig {
+  const type = block.vehicleType;
+  return parseGatewayConfig(
+    {
+      vehicle: { id: block.vehicleId, type: type.id, seats: type.seats, capacity: type.capacity, levels: type.levels },
+      timeZone: s.timeZone,
+      modem: { dialect: s.dialect ?? 'rui3', port: `bench:${block.vehicleId}`, dataRate: s.dataRate },
+      lorawan: { devEui, joinEui: JOIN_EUI },
+      uplink: { outboxPath: s.outboxPath, dailyAirtimeMs: s.dailyAirtimeMs, liveEnabled: s.liveEnabled, healthIntervalMin: s.healthIntervalMin },
+      estimation: { useModel: s.model !== undefined },
+      ...(s.keyRotationHour !== undefined ? { sources: { keyRotationHour: s.keyRotationHour } } : {}),
+    },
+    `bench vehicle ${block.vehicleId}`,
+  );
 }
 
 /** The devices of a tram at device depth: emulators writing bytes into the gateway's bindings. */
@@ -115,7 +136,11 @@ export class VehicleRig implements EventSink {
     // Stands in for the secret seed in the vehicle's secrets file: fixed per vehicle, so runs repeat.
     this.levelSeed = createHash('sha256').update(`bench level seed ${devEui}`).digest();
     this.staffNumber = rng.fork('staff').int(10_000_000, 99_999_999);
+    this.config = benchGatewayConfig(s, block, devEui);
   }
+
+  /** This tram's gateway config, as `occupancy provision new` would write it for the vehicle. */
+  readonly config: GatewayConfig;
 
   private get deviceDepth(): boolean {
     return this.s.depth === 'device';
@@ -209,42 +234,24 @@ export class VehicleRig implements EventSink {
     this.streams = [host, device];
     const modemWrite = this.s.capture?.modemWrite;
     if (modemWrite) device.on('data', (chunk: Buffer) => modemWrite(this.block.vehicleId, Buffer.from(chunk)));
-    const dialect = this.s.dialect ?? 'rui3';
+    const dialect = this.config.modem.dialect;
     const Module = dialect === 'rn2483' ? EmulatedRn2483 : EmulatedRui3;
     const radio = new Module(device, clock, this.s.air, this.rng.fork(`module-${this.lives}`), { factoryDevEui: this.devEui });
     radio.mac.dr = this.s.dataRate;
-    const modem = MODEM_DIALECTS[dialect].create(host, clock, { credentials: { devEui: this.devEui, joinEui: JOIN_EUI, appKey: this.appKey }, adr: false, dr: this.s.dataRate });
-    this.outbox = new Outbox({ path: this.s.outboxPath });
-    const type = this.block.vehicleType;
-    const gateway = new Gateway(
-      {
-        clock,
-        modem,
-        outbox: this.outbox,
-        estimator: estimatorFor(this.s.model, { capacity: type.capacity, seats: type.seats, levels: type.levels, timeZone: this.s.timeZone }),
-        // The device's secret level seed: fixed per vehicle, as it would be in its secrets file.
-        publicLevel: new PublicLevelPolicy({ thresholds: type.levels, capacity: type.capacity, ...DEFAULT_SPREAD }, this.levelSeed),
-      },
-      {
-        vehicleId: this.block.vehicleId,
-        capacity: type.capacity,
-        seats: type.seats,
-        levels: type.levels,
-        departureGraceMs: 15_000,
-        liveEnabled: this.s.liveEnabled,
-        dailyAirtimeMs: this.s.dailyAirtimeMs,
-        serviceHours: 19,
-        dayOf: this.s.dayOf,
-        scheduler: { ...DEFAULT_SCHEDULER_OPTIONS, healthIntervalMs: this.s.healthIntervalMin * 60_000 },
-        softwareVersion: 100,
-      },
-    );
+    const modem = MODEM_DIALECTS[dialect].create(host, clock, modemOptionsFrom(this.config, { appKey: this.appKey }));
+    this.outbox = new Outbox({ path: this.config.uplink.outboxPath, maxReports: this.config.uplink.outboxMaxReports });
+    // Built as on the vehicle: the same settings mapping from the same kind of config.
+    const gateway = buildGateway(this.config, {
+      clock,
+      modem,
+      outbox: this.outbox,
+      estimator: estimatorFor(this.s.model, modelVehicleFrom(this.config)),
+      // The device's secret level seed: fixed per vehicle, as it would be in its secrets file.
+      levelSeed: this.levelSeed,
+    });
     // The sources with a fresh pseudonymisation key at every start, as on the vehicle.
     const sink: EventSink = { handle: (e) => this.toGateway(e) };
-    this.sources = new VehicleSources(clock, sink, {
-      timeZone: this.s.timeZone,
-      ...(this.s.keyRotationHour !== undefined ? { keyRotationHour: this.s.keyRotationHour } : {}),
-    });
+    this.sources = new VehicleSources(clock, sink, { timeZone: this.config.timeZone, keyRotationHour: this.config.sources.keyRotationHour });
     gateway.onDeparture((r) => this.records.set(r.report.seq, r));
     gateway.scheduler.onSent = (frame) => this.s.onSent(frame, this);
     this.gateway = gateway;
