@@ -13,7 +13,7 @@ import { UplinkProcessor } from './ingest/uplink-processor.js';
 import { SqliteReportStore } from './store/report-store.js';
 import { startPublicServer } from './publish/http-server.js';
 import { OccupancyBoard } from './publish/occupancy-board.js';
-import { FleetInventory } from '../provisioning/inventory.js';
+import { FleetInventory } from '../contracts/fleet-inventory.js';
 
 const log = moduleLogger('backend');
 

@@ -1,7 +1,12 @@
 #!/usr/bin/env node
-// The `occupancy` command. Runs the TypeScript sources through tsx, so a fresh clone needs no
-// build step; a vehicle image may run the compiled dist/ instead (see docs/technician-guide.md).
+// The `occupancy` command. Runs the TypeScript sources through tsx, so a fresh clone needs no build
+// step. The vehicle's and the back office's commands go straight to their own entry points, so they
+// load only their deployable's code; everything else goes to the tools' command line. A vehicle
+// image runs the compiled entry point instead (node dist/gateway/main.js; docs/technician-guide.md).
 import { register } from 'tsx/esm/api';
 
+const ENTRY = { gateway: '../gateway/main.ts', selftest: '../gateway/main.ts', backend: '../backend/main.ts' };
+
 register();
-await import('../provisioning/cli/main.ts');
+const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+await import(command !== undefined && Object.hasOwn(ENTRY, command) ? ENTRY[command] : '../provisioning/cli/main.ts');

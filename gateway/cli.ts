@@ -1,12 +1,30 @@
-/** `occupancy gateway`: runs the edge agent on a vehicle. */
+/**
+ * The vehicle's commands: `occupancy gateway` runs the edge agent (as the systemd service does) or
+ * checks its config, `occupancy selftest` tests a fitted gateway. Nothing here imports bench,
+ * training or back-office code: this is what the vehicle image runs.
+ */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadGatewayConfig, loadGatewaySecrets } from './config.js';
-import { runVehicleGateway } from './run-vehicle.js';
+import { SystemClock } from '../common/clock.js';
+import { configureLogging } from '../common/log.js';
+import { loadGatewayConfig, loadGatewaySecrets, type GatewayConfig } from './config.js';
 import { OnnxLoadModel } from './estimation/onnx-model.js';
 import { SHIPPED_MODEL } from './estimation/shipped-model.js';
+import { runVehicleGateway } from './run-vehicle.js';
+import { formatChecks, selfTestModem, selfTestSources } from './self-test.js';
+import { vehicleModem } from './vehicle-modem.js';
 
-export function registerGatewayCommands(program: Command): void {
+export interface SelfTestCommandOptions {
+  config: string;
+  secrets: string;
+  join?: boolean;
+  uplink?: boolean;
+  joinTimeout: number;
+  sources?: boolean;
+  listen: number;
+}
+
+export function registerVehicleCommands(program: Command): void {
   program
     .command('gateway')
     .description('run the occupancy gateway on a vehicle (as the systemd service does)')
@@ -17,28 +35,66 @@ export function registerGatewayCommands(program: Command): void {
       const config = loadGatewayConfig(opts.config);
       const secrets = loadGatewaySecrets(opts.secrets);
       if (opts.check) {
-        console.log(`config ok: vehicle ${config.vehicle.id} (${config.vehicle.type}), modem ${config.modem.dialect} on ${config.modem.port}`);
-        if (config.estimation.useModel) {
-          const model = await OnnxLoadModel.load(config.estimation.modelPath ?? SHIPPED_MODEL);
-          console.log(`load model ok: version ${model.version}, features match`);
-          await model.close();
-        }
-        // Ports that are not there yet are fine at the depot; on a fitted vehicle they are a cable to check.
-        const src = config.sources;
-        const ports: Array<[string, string | undefined]> = [
-          ['modem', config.modem.port],
-          ['door board', src.doorBoard?.port],
-          ['vehicle bus (IBIS)', src.ibis?.port],
-          ['camera counter', src.camera?.port],
-        ];
-        for (const [name, port] of ports) {
-          if (port) console.log(`${name}: ${port} ${existsSync(port) ? 'present' : 'NOT PRESENT (fine before fitting; on a fitted tram check the cable and the udev link)'}`);
-        }
-        if (src.radio) console.log(`radio scanner: ${[src.radio.ble ? 'BLE' : '', src.radio.wifiCommand ? `WiFi via ${src.radio.wifiCommand[0]}` : ''].filter(Boolean).join(' and ') || 'configured but nothing enabled'}`);
+        await printCheck(config);
         return;
       }
       const stop = new AbortController();
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
       await runVehicleGateway(config, secrets, stop.signal);
     });
+
+  program
+    .command('selftest')
+    .description('test a fitted gateway: modem, join, a test uplink, and what the sources hear (on the vehicle, with the service stopped)')
+    .requiredOption('-c, --config <file>', 'vehicle config')
+    .option('-s, --secrets <file>', 'secrets file', '/etc/tram-occupancy/secrets.yaml')
+    .option('--join', 'also join the network (needs coverage and registration)')
+    .option('--uplink', 'also send a test uplink after joining')
+    .option('--join-timeout <seconds>', 'how long to try to join', (v) => Number(v), 120)
+    .option('--sources', 'also listen to the door board, vehicle bus, camera and radio scanner')
+    .option('--listen <seconds>', 'how long to listen to the sources', (v) => Number(v), 20)
+    .action(async (o: SelfTestCommandOptions) => {
+      await runSelfTestCommand(o);
+    });
+}
+
+/** Runs the self-test, prints the verdict and sets the exit code; the technicians' tools record it. */
+export async function runSelfTestCommand(o: SelfTestCommandOptions): Promise<{ vehicleId: string; ok: boolean }> {
+  configureLogging({ level: 'warn' });
+  const config = loadGatewayConfig(o.config);
+  const secrets = loadGatewaySecrets(o.secrets);
+  console.log(`self-test of vehicle ${config.vehicle.id}: config and secrets valid`);
+  const clock = new SystemClock();
+  const modem = vehicleModem(config, secrets, clock);
+  const results = await selfTestModem(modem, clock, { join: o.join ?? false, joinTimeoutMs: o.joinTimeout * 1000, sendTestUplink: o.uplink ?? false });
+  await modem.close();
+  if (o.sources) {
+    results.push(...(await selfTestSources(config, clock, o.listen * 1000, (text) => process.stderr.write(`\r  ${text}   `))));
+    process.stderr.write('\n');
+  }
+  console.log(formatChecks(results));
+  const ok = results.every((r) => r.ok);
+  if (!ok) process.exitCode = 1;
+  return { vehicleId: config.vehicle.id, ok };
+}
+
+async function printCheck(config: GatewayConfig): Promise<void> {
+  console.log(`config ok: vehicle ${config.vehicle.id} (${config.vehicle.type}), modem ${config.modem.dialect} on ${config.modem.port}`);
+  if (config.estimation.useModel) {
+    const model = await OnnxLoadModel.load(config.estimation.modelPath ?? SHIPPED_MODEL);
+    console.log(`load model ok: version ${model.version}, features match`);
+    await model.close();
+  }
+  // Ports that are not there yet are fine at the depot; on a fitted vehicle they are a cable to check.
+  const src = config.sources;
+  const ports: Array<[string, string | undefined]> = [
+    ['modem', config.modem.port],
+    ['door board', src.doorBoard?.port],
+    ['vehicle bus (IBIS)', src.ibis?.port],
+    ['camera counter', src.camera?.port],
+  ];
+  for (const [name, port] of ports) {
+    if (port) console.log(`${name}: ${port} ${existsSync(port) ? 'present' : 'NOT PRESENT (fine before fitting; on a fitted tram check the cable and the udev link)'}`);
+  }
+  if (src.radio) console.log(`radio scanner: ${[src.radio.ble ? 'BLE' : '', src.radio.wifiCommand ? `WiFi via ${src.radio.wifiCommand[0]}` : ''].filter(Boolean).join(' and ') || 'configured but nothing enabled'}`);
 }

@@ -1,31 +1,25 @@
 /**
- * The `occupancy` command line: one program for engineers (simulate), vehicles (gateway) and
- * technicians (provisioning). Each part registers its own subcommands. Errors print one line that
- * says what to do, not a stack trace (set DEBUG=1 for the trace).
+ * The `occupancy` command line for engineers and technicians: every subcommand of the three
+ * deployables in one program. A subcommand's code is imported only when it runs (help lists them
+ * all without importing any), so `occupancy provision list` never loads the simulator and the
+ * vehicle's commands load only vehicle code. The vehicle and the back office also have entry
+ * points of their own (gateway/main.ts, backend/main.ts) that their images run.
  */
 import { Command } from 'commander';
-import { ConfigError } from '../../common/errors.js';
-import { registerBackendCommands } from '../../backend/cli.js';
-import { registerGatewayCommands } from '../../gateway/cli.js';
-import { registerSimulateCommands } from '../../simulator/cli.js';
-import { registerProvisionCommands } from './provision-commands.js';
-import { registerModelCommands } from '../../models/cli.js';
+import { registerLazily, runProgram, type LazyCommand } from '../../common/cli-program.js';
+
+const COMMANDS: readonly LazyCommand[] = [
+  { name: 'simulate', description: 'run a scenario on the bench and report against ground truth', register: async () => (await import('../../simulator/cli.js')).registerSimulateCommands },
+  { name: 'gateway', description: 'run the occupancy gateway on a vehicle (as the systemd service does)', register: async () => (await import('../../gateway/cli.js')).registerVehicleCommands },
+  { name: 'selftest', description: 'test a fitted gateway: modem, join, a test uplink, and what the sources hear', register: async () => (await import('../../gateway/cli.js')).registerVehicleCommands },
+  { name: 'provision', description: 'fit, register, test and install gateways (for technicians)', register: async () => (await import('./provision-commands.js')).registerProvisionCommands },
+  { name: 'backend', description: 'receive uplinks from the network server over MQTT, store, acknowledge and publish', register: async () => (await import('../../backend/cli.js')).registerBackendCommands },
+  { name: 'model', description: 'the on-device load estimator (ONNX): train and evaluate', register: async () => (await import('../../models/cli.js')).registerModelCommands },
+];
 
 const program = new Command('occupancy')
   .description('HAVAG tram occupancy: gateway, simulator, provisioning and backend tools')
   .showHelpAfterError();
 
-registerSimulateCommands(program);
-registerGatewayCommands(program);
-registerProvisionCommands(program);
-registerBackendCommands(program);
-registerModelCommands(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (process.env['DEBUG']) throw error;
-  const message = error instanceof ConfigError ? `configuration error: ${error.message}` : `error: ${(error as Error).message}`;
-  console.error(message);
-  process.exitCode = error instanceof ConfigError ? 2 : 1;
-}
+await registerLazily(program, COMMANDS);
+await runProgram(program);

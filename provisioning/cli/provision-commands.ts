@@ -7,15 +7,12 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { SystemClock } from '../../common/clock.js';
 import { ConfigError } from '../../common/errors.js';
-import { configureLogging } from '../../common/log.js';
 import { loadGatewayConfig, loadGatewaySecrets } from '../../gateway/config.js';
-import { vehicleModem } from '../../gateway/vehicle-modem.js';
 import { loadVehicleTypes } from '../../contracts/vehicle-types.js';
-import { FleetInventory } from '../inventory.js';
+import { FleetInventory } from '../../contracts/fleet-inventory.js';
 import { chirpStackRegistration, ttsRegistration, writeRegistration } from '../registration.js';
-import { formatChecks, selfTestModem, selfTestSources } from '../self-test.js';
+import type { SelfTestCommandOptions } from '../../gateway/cli.js';
 import { gatewayUnit } from '../systemd.js';
 import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../vehicle-files.js';
 
@@ -92,6 +89,7 @@ export function registerProvisionCommands(program: Command): void {
       console.log(`registration for tram ${vehicle} written to ${path} (mode 600; hand it to the network operator, then delete it)`);
     });
 
+  // The self-test is the vehicle's own command (gateway/cli.ts); here it also records the result.
   provision
     .command('selftest')
     .description('test a fitted gateway: modem, join, a test uplink, and what the sources hear (on the vehicle, with the service stopped)')
@@ -103,27 +101,14 @@ export function registerProvisionCommands(program: Command): void {
     .option('--sources', 'also listen to the door board, vehicle bus, camera and radio scanner')
     .option('--listen <seconds>', 'how long to listen to the sources', (v) => Number(v), 20)
     .option('--inventory <file>', 'record the result in the fleet inventory')
-    .action(async (o: { config: string; secrets: string; join?: boolean; uplink?: boolean; joinTimeout: number; sources?: boolean; listen: number; inventory?: string }) => {
-      configureLogging({ level: 'warn' });
-      const config = loadGatewayConfig(o.config);
-      const secrets = loadGatewaySecrets(o.secrets);
-      console.log(`self-test of vehicle ${config.vehicle.id}: config and secrets valid`);
-      const clock = new SystemClock();
-      const modem = vehicleModem(config, secrets, clock);
-      const results = await selfTestModem(modem, clock, { join: o.join ?? false, joinTimeoutMs: o.joinTimeout * 1000, sendTestUplink: o.uplink ?? false });
-      await modem.close();
-      if (o.sources) {
-        results.push(...(await selfTestSources(config, clock, o.listen * 1000, (text) => process.stderr.write(`\r  ${text}   `))));
-        process.stderr.write('\n');
-      }
-      console.log(formatChecks(results));
-      const ok = results.every((r) => r.ok);
+    .action(async (o: SelfTestCommandOptions & { inventory?: string }) => {
+      const { runSelfTestCommand } = await import('../../gateway/cli.js');
+      const { vehicleId, ok } = await runSelfTestCommand(o);
       if (o.inventory) {
         const inventory = new FleetInventory(o.inventory);
-        inventory.recordSelfTest(config.vehicle.id, new Date().toISOString(), ok);
+        inventory.recordSelfTest(vehicleId, new Date().toISOString(), ok);
         inventory.close();
       }
-      if (!ok) process.exitCode = 1;
     });
 
   provision

@@ -20,7 +20,7 @@ import { CameraUnitEmulator } from '../../simulator/devices/camera-unit.js';
 import { IbisBusEmulator } from '../../simulator/devices/ibis-bus.js';
 import { FirmataBoardEmulator } from '../../simulator/devices/firmata-board.js';
 import { socatAvailable, socatLink as socatAt } from '../helpers/pty.js';
-import { formatChecks, selfTestSources } from '../../provisioning/self-test.js';
+import { formatChecks, selfTestSources } from '../../gateway/self-test.js';
 
 async function until(what: string, check: () => boolean, ms = 8000): Promise<void> {
   const end = Date.now() + ms;

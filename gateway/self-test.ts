@@ -6,8 +6,8 @@
 import type { Clock } from '../common/clock.js';
 import type { LoraModem } from '../firmware-bindings/lora/modem.js';
 import { FPORT, encodeHealth } from '../proto/frames.js';
-import type { GatewayConfig } from '../gateway/config.js';
-import { startVehicleSources } from '../gateway/run-vehicle.js';
+import type { GatewayConfig } from './config.js';
+import { startVehicleSources } from './run-vehicle.js';
 import type { SourceEvent } from '../contracts/source-events.js';
 
 export interface CheckResult {

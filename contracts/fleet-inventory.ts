@@ -1,6 +1,8 @@
 /**
  * The fleet inventory: which vehicle has which gateway (DevEUI, modem), when it was provisioned and
  * how its last self-test went. An SQLite file on the technicians' laptop or share. It holds no keys.
+ * A contract between the technicians' tools (which write it) and the back office (which trusts only
+ * the devices it lists).
  */
 import Database from 'better-sqlite3';
 import { ConfigError } from '../common/errors.js';
