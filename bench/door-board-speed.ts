@@ -33,7 +33,3 @@ export async function measureDoorBoardSpeed(seed = 7): Promise<DoorBoardSpeed> {
   };
 }
 
-/** Simulated seconds per wall second of one tram at device depth. */
-export async function doorBoardSpeed(seed = 7): Promise<number> {
-  return (await measureDoorBoardSpeed(seed)).simulatedSecondsPerWallSecond;
-}

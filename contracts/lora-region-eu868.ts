@@ -51,7 +51,6 @@ export const EU868_SUB_BANDS: readonly SubBand[] = [
 /** The three default channels every EU868 device has after a join. */
 export const EU868_DEFAULT_CHANNELS_HZ: readonly number[] = [868_100_000, 868_300_000, 868_500_000];
 
-export const EU868_RX2 = { frequencyHz: 869_525_000, dr: 0 } as const;
 export const RECEIVE_DELAY1_MS = 1000;
 export const RECEIVE_DELAY2_MS = 2000;
 export const JOIN_ACCEPT_DELAY1_MS = 5000;

@@ -30,7 +30,7 @@ export interface GatewayBuildDeps {
   levelSeed?: Buffer;
 }
 
-export function schedulerOptionsFrom(uplink: GatewayConfig['uplink']): SchedulerOptions {
+function schedulerOptionsFrom(uplink: GatewayConfig['uplink']): SchedulerOptions {
   return {
     ...DEFAULT_SCHEDULER_OPTIONS,
     maxBatchDelayMs: uplink.maxBatchDelayMinutes * 60_000,

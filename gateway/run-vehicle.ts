@@ -56,7 +56,7 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
  * The model estimator, or the running sum when the model is switched off or refused (missing file,
  * wrong feature list): counting must go on either way, and the reports say which estimator made them.
  */
-export async function vehicleEstimator(config: GatewayConfig): Promise<LoadEstimator> {
+async function vehicleEstimator(config: GatewayConfig): Promise<LoadEstimator> {
   let model: OnnxLoadModel | undefined;
   if (config.estimation.useModel) {
     const path = config.estimation.modelPath ?? SHIPPED_MODEL;

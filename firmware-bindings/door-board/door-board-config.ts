@@ -45,4 +45,3 @@ export const DoorBoardSourceSchema = z
   })
   .strict();
 
-export type DoorBoardSourceConfig = z.infer<typeof DoorBoardSourceSchema>;

@@ -67,11 +67,6 @@ export function encodeString7(text: string): number[] {
   return out;
 }
 
-export function decodeString7(pairs: readonly number[]): string {
-  const bytes: number[] = [];
-  for (let i = 0; i + 1 < pairs.length; i += 2) bytes.push(from7Bit(pairs[i]!, pairs[i + 1]!) & 0xff);
-  return Buffer.from(bytes).toString('utf8');
-}
 
 /** A sysex frame around a 7-bit payload (the payload's first byte is the sysex command). */
 export function sysex(command: number, payload: readonly number[] = []): Buffer {

@@ -89,7 +89,7 @@ export interface RigCapture {
  * The config a provisioned vehicle of this type would have, with the scenario's gateway settings:
  * validated by the same schema, mapped to settings by the same buildGateway as on the vehicle.
  */
-export function benchGatewayConfig(s: RigSettings, block: VehicleBlock, devEui: string): GatewayConfig {
+function benchGatewayConfig(s: RigSettings, block: VehicleBlock, devEui: string): GatewayConfig {
   const type = block.vehicleType;
   return parseGatewayConfig(
     {

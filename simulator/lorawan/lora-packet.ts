@@ -9,4 +9,3 @@ type LoraPacketLib = typeof loraPacketCjs.default;
 const loaded = loraPacketCjs as unknown as LoraPacketLib & { default?: LoraPacketLib };
 
 export const lora: LoraPacketLib = loaded.default ?? loaded;
-export type LoraPacket = ReturnType<LoraPacketLib['fromWire']>;

@@ -9,12 +9,6 @@ import { offTimeMs, uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airti
 import { EU868_DEFAULT_CHANNELS_HZ, subBandOf } from '../../contracts/lora-region-eu868.js';
 import { hexBytes } from './keys.js';
 
-export interface DeviceIdentity {
-  devEui: string;
-  joinEui: string;
-  appKey: string;
-}
-
 export interface Session {
   devAddr: Buffer;
   nwkSKey: Buffer;

@@ -3,7 +3,6 @@
  * time to time: they live in simulator/data/lines/, never in code. Vehicle types are a contract of
  * the whole system: contracts/vehicle-types.ts.
  */
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadYaml } from '../../common/data-file.js';
 
@@ -71,8 +70,6 @@ export const LineSchema = z.object({
   }),
 });
 export type LineData = z.infer<typeof LineSchema>;
-
-export const DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url));
 
 export function loadLine(path: string): LineData {
   return loadYaml(path, LineSchema);
