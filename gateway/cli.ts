@@ -12,17 +12,8 @@ import { OnnxLoadModel } from './estimation/onnx-model.js';
 import { SHIPPED_MODEL } from './estimation/shipped-model.js';
 import { runVehicleGateway } from './run-vehicle.js';
 import { formatChecks, selfTestModem, selfTestSources } from './self-test.js';
+import { withSelfTestOptions, type SelfTestCommandOptions } from './self-test-options.js';
 import { vehicleModem } from './vehicle-modem.js';
-
-export interface SelfTestCommandOptions {
-  config: string;
-  secrets: string;
-  join?: boolean;
-  uplink?: boolean;
-  joinTimeout: number;
-  sources?: boolean;
-  listen: number;
-}
 
 export function registerVehicleCommands(program: Command): void {
   program
@@ -43,16 +34,7 @@ export function registerVehicleCommands(program: Command): void {
       await runVehicleGateway(config, secrets, stop.signal);
     });
 
-  program
-    .command('selftest')
-    .description('test a fitted gateway: modem, join, a test uplink, and what the sources hear (on the vehicle, with the service stopped)')
-    .requiredOption('-c, --config <file>', 'vehicle config')
-    .option('-s, --secrets <file>', 'secrets file', '/etc/tram-occupancy/secrets.yaml')
-    .option('--join', 'also join the network (needs coverage and registration)')
-    .option('--uplink', 'also send a test uplink after joining')
-    .option('--join-timeout <seconds>', 'how long to try to join', (v) => Number(v), 120)
-    .option('--sources', 'also listen to the door board, vehicle bus, camera and radio scanner')
-    .option('--listen <seconds>', 'how long to listen to the sources', (v) => Number(v), 20)
+  withSelfTestOptions(program.command('selftest'))
     .action(async (o: SelfTestCommandOptions) => {
       await runSelfTestCommand(o);
     });

@@ -12,7 +12,7 @@ import { loadGatewayConfig, loadGatewaySecrets } from '../../gateway/config.js';
 import { loadVehicleTypes } from '../../contracts/vehicle-types.js';
 import { FleetInventory } from '../../contracts/fleet-inventory.js';
 import { chirpStackRegistration, ttsRegistration, writeRegistration } from '../registration.js';
-import type { SelfTestCommandOptions } from '../../gateway/cli.js';
+import { withSelfTestOptions, type SelfTestCommandOptions } from '../../gateway/self-test-options.js';
 import { gatewayUnit } from '../systemd.js';
 import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../vehicle-files.js';
 
@@ -90,16 +90,7 @@ export function registerProvisionCommands(program: Command): void {
     });
 
   // The self-test is the vehicle's own command (gateway/cli.ts); here it also records the result.
-  provision
-    .command('selftest')
-    .description('test a fitted gateway: modem, join, a test uplink, and what the sources hear (on the vehicle, with the service stopped)')
-    .requiredOption('-c, --config <file>', 'vehicle config')
-    .option('-s, --secrets <file>', 'secrets file', '/etc/tram-occupancy/secrets.yaml')
-    .option('--join', 'also join the network (needs coverage and registration)')
-    .option('--uplink', 'also send a test uplink after joining')
-    .option('--join-timeout <seconds>', 'how long to try to join', (v) => Number(v), 120)
-    .option('--sources', 'also listen to the door board, vehicle bus, camera and radio scanner')
-    .option('--listen <seconds>', 'how long to listen to the sources', (v) => Number(v), 20)
+  withSelfTestOptions(provision.command('selftest'))
     .option('--inventory <file>', 'record the result in the fleet inventory')
     .action(async (o: SelfTestCommandOptions & { inventory?: string }) => {
       const { runSelfTestCommand } = await import('../../gateway/cli.js');
