@@ -112,6 +112,8 @@ export interface IngestCounters {
   configsSent: number;
   /** Downlinks the budget did not allow (config changes refused, acks put off to the next day). */
   downlinksRefused: number;
+  /** Uplinks whose processing failed in the store (PostgreSQL unreachable): the MQTT message is then not acknowledged. */
+  storeErrors: number;
 }
 
 export class UplinkProcessor {
@@ -121,7 +123,7 @@ export class UplinkProcessor {
   private readonly dayOf: (t: number) => number;
   readonly counters: IngestCounters = {
     uplinks: 0, reports: 0, duplicateReports: 0, liveFrames: 0, duplicateLive: 0, health: 0, malformed: 0, quarantined: 0, rejectedFrames: 0, rejectedReports: 0,
-    sessionsStarted: 0, downlinksConfirmed: 0, acksSent: 0, configsSent: 0, downlinksRefused: 0,
+    sessionsStarted: 0, downlinksConfirmed: 0, acksSent: 0, configsSent: 0, downlinksRefused: 0, storeErrors: 0,
   };
   readonly trust: DeviceTrust;
   private readonly seqWindow: number;
@@ -184,16 +186,29 @@ export class UplinkProcessor {
   }
 
   /**
-   * One uplink. Synchronous with a synchronous store; otherwise a promise, and uplinks queue behind
-   * each other (device state is read and written in order). Never rejects for bad input.
+   * One uplink. Done at once with a synchronous store; with an asynchronous one it queues behind
+   * the uplinks before it (device state is read and written in order): `idle()` says when all is
+   * done. Never throws for bad input.
    */
-  handle(envelope: UplinkEnvelope): Awaitable<void> {
+  handle(envelope: UplinkEnvelope): void {
+    this.run(() => this.handleNow(envelope));
+  }
+
+  /** Resolves when every uplink and event handed in so far is processed (at once with a synchronous store). */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private run(work: () => Awaitable<void>): void {
     if (this.store.asynchronous) {
-      const run = this.queue.then(() => this.handleNow(envelope));
-      this.queue = run.catch(() => undefined);
-      return run;
+      this.queue = this.queue.then(work).catch((error: unknown) => {
+        this.counters.storeErrors++;
+        log.error({ error: (error as Error).message }, 'uplink processing failed');
+      });
+      return;
     }
-    return this.handleNow(envelope);
+    const result: unknown = work();
+    if (result instanceof Promise) throw new Error('a synchronous store answered with a promise');
   }
 
   private handleNow(envelope: UplinkEnvelope): Awaitable<void> {
@@ -343,12 +358,12 @@ export class UplinkProcessor {
    * forged, and ChirpStack sends it at the first uplink after the join): it lets the device's next
    * frame with a low frame counter start a new session, which is counted.
    */
-  joined(devEui: string): Awaitable<void> {
+  joined(devEui: string): void {
     if (!this.trust.admit(devEui, this.clock.now())) {
       this.counters.quarantined++;
       return;
     }
-    return then(this.state(devEui), (s) => armJoin(s.session));
+    this.run(() => then(this.state(devEui), (s) => armJoin(s.session)));
   }
 
   /** Queues a configuration change, within the device's downlink budget; false if the budget is spent. */
