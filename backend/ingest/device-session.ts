@@ -9,7 +9,9 @@
  * at the first uplink after the join, The Things Stack at the JoinAccept; either way the join event
  * only arms a restart: the next frame with a low counter starts the new session. If the join event
  * was lost (TTS is QoS 0), `adoptAfter` frames in a row that continue each other from a low counter
- * start it too; until then they are refused and, never acknowledged, sent again by the gateway.
+ * start it too, once the old session has been quiet for `quietMs` (a forger cannot take over a
+ * session that is still sending); until then they are refused and, never acknowledged, sent again
+ * by the gateway.
  *
  * Pure state and one function, so that it can be fuzzed. Never throws.
  */
@@ -23,6 +25,8 @@ export interface SessionState {
   joinArmed: boolean;
   /** Frames that would start a new session without a join event: the last counter and how many in a row. */
   candidate: { fCnt: number; count: number } | undefined;
+  /** When the last frame of the session was accepted (ms). */
+  lastAt: number | undefined;
 }
 
 export interface SessionRules {
@@ -32,9 +36,11 @@ export interface SessionRules {
   restartBelow: number;
   /** Frames in a row that start a new session without a join event. */
   adoptAfter: number;
+  /** ...and only when the old session sent nothing for this long (a gateway's restart and join take longer). */
+  quietMs: number;
 }
 
-export const DEFAULT_SESSION_RULES: Readonly<SessionRules> = Object.freeze({ maxGap: 16_384, restartBelow: 64, adoptAfter: 3 });
+export const DEFAULT_SESSION_RULES: Readonly<SessionRules> = Object.freeze({ maxGap: 16_384, restartBelow: 64, adoptAfter: 3, quietMs: 60_000 });
 
 export type SessionVerdict =
   /** The next frame of the session. */
@@ -51,13 +57,14 @@ export type SessionVerdict =
   | 'fcnt-jump';
 
 export function newSession(): SessionState {
-  return { fCnt: undefined, digest: undefined, joinArmed: false, candidate: undefined };
+  return { fCnt: undefined, digest: undefined, joinArmed: false, candidate: undefined, lastAt: undefined };
 }
 
 /** Judges a frame and updates the state; only 'continues', 'new-session' and 'redelivery' may be used. */
-export function judgeFrame(s: SessionState, fCnt: number, digest: string, rules: SessionRules = DEFAULT_SESSION_RULES): SessionVerdict {
+export function judgeFrame(s: SessionState, fCnt: number, digest: string, at: number, rules: SessionRules = DEFAULT_SESSION_RULES): SessionVerdict {
   if (!Number.isInteger(fCnt) || fCnt < 0) return 'fcnt-jump';
   const accept = (verdict: 'continues' | 'new-session'): SessionVerdict => {
+    s.lastAt = at;
     s.fCnt = fCnt;
     s.digest = digest;
     s.joinArmed = false;
@@ -73,11 +80,11 @@ export function judgeFrame(s: SessionState, fCnt: number, digest: string, rules:
   if (c && fCnt > c.fCnt && fCnt - c.fCnt <= rules.maxGap) {
     c.fCnt = fCnt;
     c.count++;
-    if (c.count >= rules.adoptAfter) return accept('new-session');
   } else if (fCnt < rules.restartBelow) {
     s.candidate = { fCnt, count: 1 };
-    if (rules.adoptAfter <= 1) return accept('new-session');
   }
+  const quiet = s.lastAt === undefined || at - s.lastAt >= rules.quietMs;
+  if (s.candidate && s.candidate.fCnt === fCnt && s.candidate.count >= rules.adoptAfter && quiet) return accept('new-session');
   if (fCnt === s.fCnt) return 'fcnt-conflict';
   return fCnt < s.fCnt ? 'fcnt-replay' : 'fcnt-jump';
 }

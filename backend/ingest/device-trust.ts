@@ -6,7 +6,8 @@
  * nothing of theirs is stored, acknowledged or published.
  *
  * Reports are checked against the vehicle type's design capacity (FIELD-FACTS "Fleet"): a load or
- * a count above `capacityFactor` times capacity, or a departure in the future, is not believed.
+ * a count above `capacityFactor` times capacity is not believed. (A departure in the future cannot
+ * be sent: the batch dates reports by their age at sending.)
  */
 import type { StopReport } from '../../proto/frames.js';
 
@@ -25,8 +26,6 @@ export interface TrustOptions {
   capacities?: ReadonlyMap<string, number>;
   /** A load or count above this many times the capacity is refused. */
   capacityFactor?: number;
-  /** A departure later than the receive time plus this is refused (clock skew allowed for). */
-  maxFutureMs?: number;
   /** Quarantined DevEUIs listed (the most recent), for the operator. */
   quarantineListed?: number;
 }
@@ -40,11 +39,10 @@ export type RejectReason =
   | 'seq-out-of-window'
   | 'seq-conflict'
   | 'implausible-load'
-  | 'implausible-count'
-  | 'departure-in-future';
+  | 'implausible-count';
 
 export const REJECT_REASONS: readonly RejectReason[] = [
-  'unknown-device', 'device-limit', 'fcnt-replay', 'fcnt-conflict', 'fcnt-jump', 'seq-out-of-window', 'seq-conflict', 'implausible-load', 'implausible-count', 'departure-in-future',
+  'unknown-device', 'device-limit', 'fcnt-replay', 'fcnt-conflict', 'fcnt-jump', 'seq-out-of-window', 'seq-conflict', 'implausible-load', 'implausible-count',
 ];
 
 export interface QuarantinedDevice {
@@ -59,7 +57,6 @@ export class DeviceTrust {
   private readonly quarantined = new Map<string, QuarantinedDevice>();
   private readonly maxDevices: number;
   private readonly capacityFactor: number;
-  private readonly maxFutureMs: number;
   private readonly listed: number;
   private readonly largestCapacity: number;
   readonly rejected = Object.fromEntries(REJECT_REASONS.map((r) => [r, 0])) as Record<RejectReason, number>;
@@ -69,7 +66,6 @@ export class DeviceTrust {
   constructor(private readonly options: TrustOptions = {}) {
     this.maxDevices = options.maxDevices ?? 1000;
     this.capacityFactor = options.capacityFactor ?? 2;
-    this.maxFutureMs = options.maxFutureMs ?? 10 * 60_000;
     this.listed = options.quarantineListed ?? 100;
     this.largestCapacity = Math.max(0, ...(options.capacities?.values() ?? []));
   }
@@ -110,13 +106,12 @@ export class DeviceTrust {
   }
 
   /** Why a report cannot be believed, or undefined if it can. Counts the reason. */
-  implausible(devEui: string, report: StopReport, receivedAt: number): RejectReason | undefined {
+  implausible(devEui: string, report: StopReport): RejectReason | undefined {
     const type = this.options.fleet?.get(devEui)?.type;
     const capacity = (type !== undefined ? this.options.capacities?.get(type) : undefined) ?? this.largestCapacity;
     let reason: RejectReason | undefined;
     if (capacity > 0 && report.load > this.capacityFactor * capacity) reason = 'implausible-load';
     else if (capacity > 0 && (report.boardings > this.capacityFactor * capacity || report.alightings > this.capacityFactor * capacity)) reason = 'implausible-count';
-    else if (report.departure > receivedAt + this.maxFutureMs) reason = 'departure-in-future';
     if (reason) this.rejected[reason]++;
     return reason;
   }

@@ -109,6 +109,11 @@ export class MqttIngest implements DownlinkSender {
     this.installHandler();
   }
 
+  /** Devices whose downlink topic is known (admitted devices only, so bounded). */
+  get routeCount(): number {
+    return this.routes.size;
+  }
+
   attach(processor: UplinkProcessor): void {
     this.processor = processor;
   }

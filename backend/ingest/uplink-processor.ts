@@ -231,7 +231,7 @@ export class UplinkProcessor {
 
   private withState(envelope: UplinkEnvelope, uplink: ReturnType<typeof decodeUplink>, s: DeviceState): Awaitable<void> {
     const digest = createHash('sha1').update(envelope.payload).update(String(envelope.fPort)).digest('base64').slice(0, 16);
-    const verdict = judgeFrame(s.session, envelope.fCnt, digest);
+    const verdict = judgeFrame(s.session, envelope.fCnt, digest, envelope.receivedAt);
     if (verdict !== 'continues' && verdict !== 'new-session' && verdict !== 'redelivery') {
       this.trust.count(verdict);
       this.counters.rejectedFrames++;
@@ -299,7 +299,7 @@ export class UplinkProcessor {
         this.counters.rejectedReports++;
         continue;
       }
-      if (this.trust.implausible(envelope.devEui, report, envelope.receivedAt)) {
+      if (this.trust.implausible(envelope.devEui, report)) {
         // From the device's own session, so the gateway did send it: take it as received (so that
         // it is acknowledged and leaves the outbox) but never store or publish it.
         this.counters.rejectedReports++;
