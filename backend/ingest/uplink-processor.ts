@@ -20,7 +20,6 @@ import { ProtocolError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
 import { buildAck } from '../../proto/ack-ranges.js';
 import { decodeUplink, encodeAck, encodeConfigChange, FPORT, type ConfigChange, type Health, type Live, type StopReport } from '../../proto/frames.js';
-import { createHash } from 'node:crypto';
 import { EMPTY_DEVICE, MemoryReportStore, type AddOutcome, type Awaitable, type DeviceAckState, type ReportStore } from '../store/report-store.js';
 import { armJoin, judgeFrame, newSession, type SessionState } from './device-session.js';
 import { DeviceTrust } from './device-trust.js';
@@ -72,6 +71,8 @@ export interface ProcessorOptions {
   trust?: DeviceTrust;
   /** Reports more than this beyond the highest seq known of the device are refused (the outbox holds 50,000). */
   seqWindow?: number;
+  /** Device state that no downlink depends on is saved within this time (default 1 s). */
+  saveDelayMs?: number;
 }
 
 interface DeviceState extends DeviceAckState {
@@ -85,6 +86,17 @@ interface DeviceState extends DeviceAckState {
   epoch: number;
   session: SessionState;
   lastSeenAt: number | undefined;
+}
+
+/** Tells one frame's contents from another's (not a cryptographic hash: FNV-1a, twice, 64 bits). */
+function frameDigest(fPort: number, payload: Uint8Array): string {
+  let a = 0x811c9dc5 ^ fPort;
+  let b = 0x01000193 ^ (fPort << 8) ^ payload.length;
+  for (const byte of payload) {
+    a = Math.imul(a ^ byte, 0x01000193);
+    b = Math.imul(b ^ byte, 0x0100019d) + 0x7f4a7c15;
+  }
+  return (a >>> 0).toString(36) + '.' + (b >>> 0).toString(36);
 }
 
 function then<T, R>(value: Awaitable<T>, next: (v: T) => Awaitable<R>): Awaitable<R> {
@@ -129,6 +141,9 @@ export class UplinkProcessor {
   private readonly seqWindow: number;
   /** Devices whose state is being loaded from an asynchronous store. */
   private readonly loading = new Map<string, Promise<DeviceState>>();
+  private readonly dirty = new Set<string>();
+  private flushTimer: TimerHandle | undefined;
+  private readonly saveDelayMs: number;
   /** With an asynchronous store: the uplink in hand, so that the next waits for it. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -143,6 +158,7 @@ export class UplinkProcessor {
     this.dayOf = options.dayOf ?? ((t) => Math.floor(t / 86_400_000) * 86_400_000);
     this.trust = options.trust ?? new DeviceTrust();
     this.seqWindow = options.seqWindow ?? 50_000;
+    this.saveDelayMs = options.saveDelayMs ?? 1000;
   }
 
   /** The device's state, from memory or the store. Only admitted devices get here, so it stays bounded. */
@@ -230,7 +246,7 @@ export class UplinkProcessor {
   }
 
   private withState(envelope: UplinkEnvelope, uplink: ReturnType<typeof decodeUplink>, s: DeviceState): Awaitable<void> {
-    const digest = createHash('sha1').update(envelope.payload).update(String(envelope.fPort)).digest('base64').slice(0, 16);
+    const digest = frameDigest(envelope.fPort, envelope.payload);
     const verdict = judgeFrame(s.session, envelope.fCnt, digest, envelope.receivedAt);
     if (verdict !== 'continues' && verdict !== 'new-session' && verdict !== 'redelivery') {
       this.trust.count(verdict);
@@ -245,6 +261,7 @@ export class UplinkProcessor {
       this.rollDay(s, now);
       s.downlinksToday++;
       this.counters.sessionsStarted++;
+      this.save(envelope.devEui, s, true);
     }
     const epoch = epochOf(uplink);
     if (epoch !== undefined && epoch !== s.epoch) this.newEpoch(s, epoch);
@@ -343,6 +360,7 @@ export class UplinkProcessor {
     if (!s || s.pendingSince === undefined) return;
     this.counters.downlinksConfirmed++;
     this.settlePending(s, this.clock.now());
+    this.save(devEui, s, true);
     this.maybeAck(devEui, s);
   }
 
@@ -378,10 +396,10 @@ export class UplinkProcessor {
       this.counters.downlinksRefused++;
       return false;
     }
-    this.downlinks.send(devEui, FPORT.config, encodeConfigChange(change));
     s.downlinksToday++;
     this.counters.configsSent++;
-    this.save(devEui, s);
+    this.save(devEui, s, true);
+    this.downlinks.send(devEui, FPORT.config, encodeConfigChange(change));
     return true;
   }
 
@@ -413,9 +431,32 @@ export class UplinkProcessor {
     };
   }
 
-  private save(devEui: string, s: DeviceState): void {
+  /**
+   * Saves the device's state: at once where the downlink budget changed (`now`), otherwise within
+   * `saveDelayMs` (the frame counter and last-seen time of every uplink would cost a write each;
+   * `through` and the seqs beyond it are rebuilt from the stored reports anyway).
+   */
+  private save(devEui: string, s: DeviceState, now = false): void {
+    if (!now) {
+      this.dirty.add(devEui);
+      this.flushTimer ??= this.clock.setTimeout(() => {
+        this.flushTimer = undefined;
+        this.flush();
+      }, this.saveDelayMs);
+      return;
+    }
+    this.dirty.delete(devEui);
     const saved: unknown = this.store.saveDevice(devEui, this.persistent(s));
     if (saved instanceof Promise) saved.catch((error: unknown) => log.error({ error: (error as Error).message }, 'could not save device state'));
+  }
+
+  /** Writes the device states not yet saved. */
+  flush(): void {
+    for (const devEui of [...this.dirty]) {
+      const s = this.devices.get(devEui);
+      if (s) this.save(devEui, s, true);
+    }
+    this.dirty.clear();
   }
 
   /** Sends an ack if one is due and allowed, and saves the device's state either way. */
@@ -453,16 +494,24 @@ export class UplinkProcessor {
     }
     this.clock.clearTimeout(s.timer);
     s.timer = undefined;
-    this.downlinks.send(devEui, FPORT.ack, encodeAck(buildAck(s.beyond, s.through, 16, s.knownUpTo)));
+    const ack = encodeAck(buildAck(s.beyond, s.through, 16, s.knownUpTo));
     s.lastAckAt = now;
     s.pendingSince = now;
     s.wantAck = false;
     this.counters.acksSent++;
-    this.save(devEui, s);
+    // An ack makes the gateway delete reports: everything stored, and this ack's place in the
+    // budget, must be on disk before it goes.
+    this.save(devEui, s, true);
+    this.flush();
+    this.store.sync?.();
+    this.downlinks.send(devEui, FPORT.ack, ack);
   }
 
-  /** Cancels timers (before the clock or the transport goes away). */
+  /** Saves what is pending and cancels timers (before the clock or the transport goes away). */
   close(): void {
+    this.clock.clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flush();
     for (const s of this.devices.values()) this.clock.clearTimeout(s.timer);
   }
 }
