@@ -16,6 +16,7 @@ import { loadScenario } from '../simulator/scenario.js';
 import { bitPackedFloorBytes, cayenneLppBytes, jsonBytes } from './frame-encodings.js';
 import { inChild, modelInference, pseudonymising } from './edge.js';
 import { measureDoorBoardSpeed } from './door-board-speed.js';
+import { backendIngestFigures } from './backend-ingest.js';
 
 configureLogging({ level: 'warn' });
 
@@ -133,4 +134,19 @@ table('Edge agent (aims: inference p99 < 1 ms, pseudonymising < 20 us)', ['measu
   ],
   [`one tram day at device depth, whole gateway (doors, IBIS, camera as bytes; ${device.stopEvents} stop events)`, `${f1(device.wallSeconds)} s wall, ${f1(device.simulatedHours! / device.wallSeconds)} sim h/s, ${Math.round(device.stopEvents! / device.wallSeconds)} stop events/s, peak RSS ${f1(device.peakRssMb)} MB`],
 ]);
+
+// The backend's receiving path on one core: aim 10,000 uplinks/s for decode + dedup + store on SQLite.
+const ingest = backendIngestFigures();
+const rate = (f: { perSecond: number; perCpuSecond: number; uplinks: number }) => [Math.round(f.perCpuSecond), Math.round(f.perSecond)];
+table(
+  `Backend ingest, one core (${ingest.sqlite.uplinks} uplinks of 100 trams: ${ingest.sqlite.reports} new reports, ${ingest.sqlite.duplicates} resent; SQLite file in ${tmpdir()}; median of 3; ` +
+    `load average ${ingest.loadAverage.toFixed(1)} on ${ingest.cores} cores, so per CPU second is the per-core figure)`,
+  ['path', 'uplinks per CPU s', 'per wall s'],
+  [
+    ['decode + trust + dedup + store, SQLite (WAL, synchronous=NORMAL, checkpoint before each ack)', ...rate(ingest.sqlite)],
+    ['the same from ChirpStack JSON (parse and validate included)', ...rate(ingest.sqliteFromJson)],
+    ['decode + trust + dedup + store, SQLite synchronous=FULL (fsync per transaction)', ...rate(ingest.sqliteFull)],
+    ['decode + trust + dedup, memory store', ...rate(ingest.memory)],
+  ],
+);
 console.log('');

@@ -6,10 +6,16 @@
  *
  * Whatever arrives on a topic (broken JSON, wrong shapes, unknown devices) is counted and logged,
  * never fatal, and never logged with its payload.
+ *
+ * Durability: a message is acknowledged to the broker (PUBACK at QoS 1) only after the processor
+ * has stored what it carried, so with a persistent session (clean: false, a fixed client id; see
+ * backend/cli.ts) the broker keeps and redelivers what arrived while the backend was down or
+ * crashed mid-way. ChirpStack publishes at the QoS its MQTT integration is set to (set 1); The
+ * Things Stack publishes at QoS 0 only and refuses shared subscriptions, so neither is asked of it.
  */
-import type { MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Clock } from '../../common/clock.js';
-import { ProtocolError } from '../../common/errors.js';
+import { ConfigError, ProtocolError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
 import {
   parseChirpStackJoin,
@@ -32,15 +38,19 @@ export interface MqttIngestOptions {
   application?: string;
   /** MQTT shared subscription group (`$share/<group>/...`): each uplink goes to one instance of the group. */
   shareGroup?: string;
-  /** Devices this backend accepts; others are counted and dropped. Default: all. */
+  /** Devices this backend accepts; others are counted and dropped. Default: those the processor admits. */
   isKnownDevice?: (devEui: string) => boolean;
+  /** The store failed on a message (it stays unacknowledged): e.g. exit, so that systemd restarts the backend. */
+  onStoreFailure?: () => void;
 }
 
 export interface MqttIngestCounters {
   messages: number;
   uplinks: number;
-  /** Notices of downlinks the network server sent: txack / down/sent, and joins (a JoinAccept). */
+  /** Notices of downlinks the network server sent: txack / down/sent. */
   downlinkNotices: number;
+  /** Join events (they count in no budget by themselves). */
+  joins: number;
   badTopic: number;
   badEvent: number;
   unknownDevice: number;
@@ -52,13 +62,39 @@ export interface MqttIngestCounters {
 
 type TopicKind = 'up' | 'sent' | 'join';
 
+/**
+ * How the backend connects to the network server's broker. ChirpStack: a persistent session
+ * (clean: false) under a fixed client id, so the broker queues QoS 1 uplinks while the backend is
+ * away. The Things Stack publishes at QoS 0, which no broker keeps for an absent client: a clean
+ * session there.
+ */
+export function ingestConnectOptions(server: NetworkServerKind, clientId: string): IClientOptions {
+  return { clientId, clean: server !== 'chirpstack', protocolVersion: 4, reconnectPeriod: 5_000, connectTimeout: 10_000 };
+}
+
+/** Resolves when the client has connected, rejects with the first error (bad URL, refused, timeout). */
+export function connected(client: MqttClient): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => {
+      client.removeListener('connect', onConnect);
+      reject(error);
+    };
+    const onConnect = () => {
+      client.removeListener('error', onError);
+      resolve();
+    };
+    client.once('connect', onConnect);
+    client.once('error', onError);
+  });
+}
+
 export class MqttIngest implements DownlinkSender {
   private processor: UplinkProcessor | undefined;
   /** devEui -> the topic its downlinks go to. */
   private readonly routes = new Map<string, string>();
   private readonly application: string;
   readonly counters: MqttIngestCounters = {
-    messages: 0, uplinks: 0, downlinkNotices: 0, badTopic: 0, badEvent: 0, unknownDevice: 0, processorErrors: 0, downlinksPublished: 0, downlinksUnroutable: 0,
+    messages: 0, uplinks: 0, downlinkNotices: 0, joins: 0, badTopic: 0, badEvent: 0, unknownDevice: 0, processorErrors: 0, downlinksPublished: 0, downlinksUnroutable: 0,
   };
 
   constructor(
@@ -67,6 +103,15 @@ export class MqttIngest implements DownlinkSender {
     private readonly options: MqttIngestOptions,
   ) {
     this.application = options.application ?? '+';
+    if (options.server === 'tts' && options.shareGroup) {
+      throw new ConfigError('--share', 'The Things Stack does not allow shared subscriptions ($share): run one backend instance per TTS application');
+    }
+    this.installHandler();
+  }
+
+  /** Devices whose downlink topic is known (admitted devices only, so bounded). */
+  get routeCount(): number {
+    return this.routes.size;
   }
 
   attach(processor: UplinkProcessor): void {
@@ -83,10 +128,38 @@ export class MqttIngest implements DownlinkSender {
     return this.options.shareGroup ? filters.map((f) => `$share/${this.options.shareGroup}/${f}`) : filters;
   }
 
+  /** MQTT QoS of the subscriptions: 1 for ChirpStack, 0 for The Things Stack (all it offers). */
+  get qos(): 0 | 1 {
+    return this.options.server === 'tts' ? 0 : 1;
+  }
+
+  /**
+   * mqtt.js hands messages over one at a time and sends the PUBACK when `done` is called: here,
+   * only once the processor has stored what the message carried. Installed by the constructor:
+   * a persistent session's queued messages arrive right after CONNACK, before any subscribe, so
+   * build the ingest (and attach its processor) before the client connects (`mqtt.connect`, then
+   * wait for 'connect').
+   */
+  private installHandler(): void {
+    this.client.handleMessage = (packet, done) => {
+      this.onMessage(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
+      const processor = this.processor;
+      if (!processor) return done();
+      const failedBefore = processor.counters.storeErrors;
+      processor.idle().then(() => {
+        if (processor.counters.storeErrors > failedBefore) {
+          // Not acknowledged: the broker redelivers it to the next session. The owner decides (restart).
+          this.options.onStoreFailure?.();
+          return;
+        }
+        done();
+      }, () => undefined);
+    };
+  }
+
+  /** Subscribes (a persistent session keeps its subscriptions; asking again does no harm). */
   async start(): Promise<void> {
-    this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    // The Things Stack publishes at QoS 0 only; ChirpStack honours what we ask.
-    await this.client.subscribeAsync(this.subscriptions(), { qos: this.options.server === 'tts' ? 0 : 1 });
+    await this.client.subscribeAsync(this.subscriptions(), { qos: this.qos });
     log.info({ server: this.options.server, topics: this.subscriptions() }, 'subscribed');
   }
 
@@ -121,7 +194,7 @@ export class MqttIngest implements DownlinkSender {
     try {
       if (where.kind === 'join') {
         const { devEui } = this.options.server === 'chirpstack' ? parseChirpStackJoin(payload) : parseTtsJoin(payload);
-        this.counters.downlinkNotices++;
+        this.counters.joins++;
         this.processor?.joined(devEui);
         return;
       }
@@ -132,7 +205,7 @@ export class MqttIngest implements DownlinkSender {
         return;
       }
       const envelope = this.options.server === 'chirpstack' ? parseChirpStackUplink(payload, now) : parseTtsUplink(payload, now);
-      if (this.options.isKnownDevice && !this.options.isKnownDevice(envelope.devEui)) {
+      if ((this.options.isKnownDevice && !this.options.isKnownDevice(envelope.devEui)) || (this.processor && !this.processor.trust.admit(envelope.devEui, envelope.receivedAt))) {
         this.counters.unknownDevice++;
         log.warn('uplink from a device this backend does not know, dropped');
         return;

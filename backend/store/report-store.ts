@@ -1,22 +1,46 @@
 /**
- * Where the backend keeps what it received: stop reports unique by (device, sequence number), and
- * per device what the ack policy must remember across a restart (how far everything arrived, when
- * the last ack went, how many downlinks today). SQLite (better-sqlite3, WAL, synchronous=FULL) by
- * default; in memory for benches. A report is handed on only after `add` said it is new, so a
- * restarted backend never hands a report on twice; consumers that must not lose one when the
- * backend itself crashes read the store with `since` instead of taking the callback.
+ * Where the backend keeps what it received: stop reports unique by (device, outbox epoch, sequence
+ * number), and per device what the ack policy and the session check must remember across a restart
+ * (how far everything arrived, when the last ack went, how many downlinks today, the epoch and the
+ * last frame counter). SQLite (better-sqlite3, WAL) is the embedded default; in
+ * memory for benches; PostgreSQL (postgres-store.ts) for production, where several backend
+ * instances share one database and the unique key decides which instance stores a report.
+ *
+ * Methods return `Awaitable` values: the SQLite and memory stores answer at once (so the bench's
+ * virtual clock stays deterministic), PostgreSQL with promises. A report is handed on only after
+ * the store said it is new, so a restarted backend never hands a report on twice.
+ *
+ * SQLite runs with synchronous=NORMAL: a committed report survives a crash of the process at once,
+ * and a power cut once `sync()` has run, which the processor does before every ack downlink. A
+ * gateway deletes reports only when acked, so what a power cut takes from the backend's last
+ * moments the gateways still hold and send again. (synchronous=FULL, an fsync per uplink, is an
+ * option: the bench shows what it costs.)
+ *
+ * A report whose (device, epoch, seq) is already stored with other contents is a conflict: one of
+ * the two was forged. The stored one is then marked contested (left out of `stopReports`), so a
+ * forgery that arrives first no longer silently shuts out the genuine report.
  */
 import Database from 'better-sqlite3';
 import type { StopReport } from '../../proto/frames.js';
+import { TIME_UNIT_MS } from '../../proto/frames.js';
+
+export type Awaitable<T> = T | Promise<T>;
 
 export interface DeviceAckState {
-  /** Every seq up to this arrived. */
+  /** Every seq up to this arrived (in the current epoch). */
   through: number;
   lastAckAt: number;
   /** Start of the day the counters below belong to. */
   day: number;
   acksToday: number;
   downlinksToday: number;
+  /** Outbox epoch the seqs belong to (0 until a gateway sends one). */
+  epoch?: number;
+  /** Last frame counter accepted from the device's session, and a digest of that frame. */
+  fCnt?: number;
+  fCntDigest?: string;
+  /** When the device was last heard (ms). */
+  lastSeenAt?: number;
 }
 
 export interface StoredReport extends StopReport {
@@ -24,135 +48,310 @@ export interface StoredReport extends StopReport {
   receivedAt: number;
   /** Position in the store, for `since`. */
   cursor: number;
+  epoch: number;
+  /** Another report came for the same (device, epoch, seq) with other contents. */
+  contested: boolean;
+}
+
+export interface StoredDevice extends DeviceAckState {
+  devEui: string;
+}
+
+/** What `addBatch` found for each report: new, the same report again, or other contents for a stored seq. */
+export type AddOutcome = 'new' | 'duplicate' | 'conflict';
+
+export interface StopReportQuery {
+  /** Departure at or after (ms). */
+  from: number;
+  /** Departure before (ms). */
+  to: number;
+  line?: number;
+  /** Contested reports are left out unless asked for. */
+  includeContested?: boolean;
 }
 
 export interface ReportStore {
-  /** Keeps the report if (device, seq) is new; true if it was. */
-  add(devEui: string, report: StopReport, receivedAt: number): boolean;
-  /** What is known of a device: its ack state and the seqs above `through` that arrived. */
-  device(devEui: string): { state: DeviceAckState; beyond: number[] } | undefined;
-  saveDevice(devEui: string, state: DeviceAckState): void;
+  /** True if the methods answer with promises (PostgreSQL): the processor then takes uplinks one at a time. */
+  readonly asynchronous?: boolean;
+  /** Keeps the report if (device, epoch, seq) is new; true if it was. */
+  add(devEui: string, report: StopReport, receivedAt: number, epoch?: number): Awaitable<boolean>;
+  /** Keeps the new reports of one uplink (one transaction), and tells for each what it was. */
+  addBatch(devEui: string, epoch: number, reports: readonly StopReport[], receivedAt: number): Awaitable<AddOutcome[]>;
+  /** What is known of a device: its state and the seqs above `through` (in its epoch) that arrived. */
+  device(devEui: string): Awaitable<{ state: DeviceAckState; beyond: number[] } | undefined>;
+  saveDevice(devEui: string, state: DeviceAckState): Awaitable<void>;
   /** Reports after `cursor`, in the order they were stored. */
-  since(cursor: number, limit: number): StoredReport[];
-  close(): void;
+  since(cursor: number, limit: number): Awaitable<StoredReport[]>;
+  /** Reports by departure time, oldest first (for history and exports). */
+  stopReports(query: StopReportQuery): Awaitable<StoredReport[]>;
+  /** Every device the store knows, by DevEUI. */
+  devices(): Awaitable<StoredDevice[]>;
+  /** Makes everything written so far durable on disk (before an ack downlink makes gateways delete reports). */
+  sync?(): void;
+  /** Is the store reachable (for /healthz)? */
+  ping(): Awaitable<boolean>;
+  close(): Awaitable<void>;
+}
+
+export const EMPTY_DEVICE: Readonly<DeviceAckState> = Object.freeze({ through: 0, lastAckAt: Number.NEGATIVE_INFINITY, day: 0, acksToday: 0, downlinksToday: 0, epoch: 0 });
+
+/** The same report sent again: every field equal, the departure within the batch's time unit (it is rebuilt from ages). */
+export function sameReport(a: StopReport, b: StopReport): boolean {
+  return (
+    a.seq === b.seq && a.stop === b.stop && a.line === b.line && a.course === b.course && a.destination === b.destination &&
+    a.boardings === b.boardings && a.alightings === b.alightings && a.load === b.load && a.flags === b.flags &&
+    Math.abs(a.departure - b.departure) <= 2 * TIME_UNIT_MS
+  );
 }
 
 export class MemoryReportStore implements ReportStore {
   private readonly reports: StoredReport[] = [];
-  private readonly keys = new Set<string>();
-  private readonly devices = new Map<string, DeviceAckState>();
+  private readonly byKey = new Map<string, StoredReport>();
+  private readonly states = new Map<string, DeviceAckState>();
 
-  add(devEui: string, report: StopReport, receivedAt: number): boolean {
-    const key = `${devEui}/${report.seq}`;
-    if (this.keys.has(key)) return false;
-    this.keys.add(key);
-    this.reports.push({ ...report, devEui, receivedAt, cursor: this.reports.length + 1 });
-    return true;
+  add(devEui: string, report: StopReport, receivedAt: number, epoch = 0): boolean {
+    return this.addBatch(devEui, epoch, [report], receivedAt)[0] === 'new';
+  }
+
+  addBatch(devEui: string, epoch: number, reports: readonly StopReport[], receivedAt: number): AddOutcome[] {
+    return reports.map((report) => {
+      const key = `${devEui}/${epoch}/${report.seq}`;
+      const old = this.byKey.get(key);
+      if (old) {
+        if (sameReport(old, report)) return 'duplicate';
+        old.contested = true;
+        return 'conflict';
+      }
+      const stored: StoredReport = { ...report, devEui, receivedAt, epoch, contested: false, cursor: this.reports.length + 1 };
+      this.byKey.set(key, stored);
+      this.reports.push(stored);
+      return 'new';
+    });
   }
 
   device(devEui: string): { state: DeviceAckState; beyond: number[] } | undefined {
-    const state = this.devices.get(devEui);
-    const seqs = this.reports.filter((r) => r.devEui === devEui).map((r) => r.seq);
+    const state = this.states.get(devEui);
+    const s = state ?? EMPTY_DEVICE;
+    const seqs = this.reports.filter((r) => r.devEui === devEui && r.epoch === (s.epoch ?? 0)).map((r) => r.seq);
     if (!state && seqs.length === 0) return undefined;
-    const s = state ?? { through: 0, lastAckAt: Number.NEGATIVE_INFINITY, day: 0, acksToday: 0, downlinksToday: 0 };
-    return { state: { ...s }, beyond: seqs.filter((q) => q > s.through) };
+    return { state: { ...s }, beyond: seqs.filter((q) => q > s.through).sort((a, b) => a - b) };
   }
 
   saveDevice(devEui: string, state: DeviceAckState): void {
-    this.devices.set(devEui, { ...state });
+    this.states.set(devEui, { ...state });
   }
 
   since(cursor: number, limit: number): StoredReport[] {
-    return this.reports.slice(cursor, cursor + limit);
+    return this.reports.slice(cursor, cursor + limit).map((r) => ({ ...r }));
+  }
+
+  stopReports(q: StopReportQuery): StoredReport[] {
+    return this.reports
+      .filter((r) => r.departure >= q.from && r.departure < q.to && (q.line === undefined || r.line === q.line) && (q.includeContested || !r.contested))
+      .sort((a, b) => a.departure - b.departure || a.cursor - b.cursor)
+      .map((r) => ({ ...r }));
+  }
+
+  devices(): StoredDevice[] {
+    const euis = new Set([...this.states.keys(), ...this.reports.map((r) => r.devEui)]);
+    return [...euis].sort().map((devEui) => ({ devEui, ...(this.states.get(devEui) ?? EMPTY_DEVICE) }));
+  }
+
+  ping(): boolean {
+    return true;
   }
 
   close(): void {}
 }
 
+interface ReportRow {
+  cursor: number;
+  dev_eui: string;
+  epoch: number;
+  seq: number;
+  departure: number;
+  stop: number;
+  line: number;
+  course: number;
+  destination: number;
+  boardings: number;
+  alightings: number;
+  load: number;
+  flags: number;
+  received_at: number;
+  contested: number | boolean;
+}
+
+interface DeviceRow {
+  dev_eui: string;
+  through: number;
+  last_ack_at: number;
+  day: number;
+  acks_today: number;
+  downlinks_today: number;
+  epoch: number;
+  f_cnt: number | null;
+  f_cnt_digest: string | null;
+  last_seen_at: number | null;
+}
+
+/** -Infinity (never acked) as the stores keep it: a number far in the past. */
+export const NEVER = -1e15;
+
+export function reportFromRow(r: ReportRow): StoredReport {
+  return {
+    cursor: Number(r.cursor),
+    devEui: r.dev_eui,
+    epoch: Number(r.epoch),
+    seq: Number(r.seq),
+    departure: Number(r.departure),
+    stop: r.stop,
+    line: r.line,
+    course: r.course,
+    destination: r.destination,
+    boardings: r.boardings,
+    alightings: r.alightings,
+    load: r.load,
+    flags: r.flags,
+    receivedAt: Number(r.received_at),
+    contested: r.contested === true || r.contested === 1,
+  };
+}
+
+export function deviceFromRow(r: DeviceRow): StoredDevice {
+  const lastAckAt = Number(r.last_ack_at);
+  return {
+    devEui: r.dev_eui,
+    through: Number(r.through),
+    lastAckAt: lastAckAt <= NEVER ? Number.NEGATIVE_INFINITY : lastAckAt,
+    day: Number(r.day),
+    acksToday: r.acks_today,
+    downlinksToday: r.downlinks_today,
+    epoch: Number(r.epoch),
+    ...(r.f_cnt !== null ? { fCnt: Number(r.f_cnt) } : {}),
+    ...(r.f_cnt_digest !== null ? { fCntDigest: r.f_cnt_digest } : {}),
+    ...(r.last_seen_at !== null ? { lastSeenAt: Number(r.last_seen_at) } : {}),
+  };
+}
+
+export function deviceParams(devEui: string, s: DeviceAckState): unknown[] {
+  return [devEui, s.through, Number.isFinite(s.lastAckAt) ? s.lastAckAt : NEVER, s.day, s.acksToday, s.downlinksToday, s.epoch ?? 0, s.fCnt ?? null, s.fCntDigest ?? null, s.lastSeenAt ?? null];
+}
+
+const REPORT_COLUMNS = 'dev_eui, epoch, seq, departure, stop, line, course, destination, boardings, alightings, load, flags, received_at';
+
 export class SqliteReportStore implements ReportStore {
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly addMany: (devEui: string, epoch: number, reports: readonly StopReport[], receivedAt: number) => AddOutcome[];
 
-  constructor(path: string) {
+  constructor(path: string, options: { synchronous?: 'NORMAL' | 'FULL' } = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS reports (
-        cursor INTEGER PRIMARY KEY AUTOINCREMENT,
-        dev_eui TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        departure INTEGER NOT NULL,
-        stop INTEGER NOT NULL,
-        line INTEGER NOT NULL,
-        course INTEGER NOT NULL,
-        destination INTEGER NOT NULL,
-        boardings INTEGER NOT NULL,
-        alightings INTEGER NOT NULL,
-        load INTEGER NOT NULL,
-        flags INTEGER NOT NULL,
-        received_at INTEGER NOT NULL,
-        UNIQUE (dev_eui, seq)
-      );
-      CREATE TABLE IF NOT EXISTS devices (
-        dev_eui TEXT PRIMARY KEY,
-        through INTEGER NOT NULL,
-        last_ack_at REAL NOT NULL,
-        day INTEGER NOT NULL,
-        acks_today INTEGER NOT NULL,
-        downlinks_today INTEGER NOT NULL
-      );
-    `);
+    this.db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    this.migrate();
     this.stmts = {
-      add: this.db.prepare(
-        `INSERT OR IGNORE INTO reports (dev_eui, seq, departure, stop, line, course, destination, boardings, alightings, load, flags, received_at)
-         VALUES (@devEui, @seq, @departure, @stop, @line, @course, @destination, @boardings, @alightings, @load, @flags, @receivedAt)`,
-      ),
-      device: this.db.prepare<[string], { through: number; last_ack_at: number; day: number; acks_today: number; downlinks_today: number }>('SELECT * FROM devices WHERE dev_eui = ?'),
-      above: this.db.prepare<[string, number], { seq: number }>('SELECT seq FROM reports WHERE dev_eui = ? AND seq > ? ORDER BY seq'),
+      add: this.db.prepare(`INSERT OR IGNORE INTO reports (${REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      existing: this.db.prepare<[string, number, number], ReportRow>('SELECT * FROM reports WHERE dev_eui = ? AND epoch = ? AND seq = ?'),
+      contest: this.db.prepare('UPDATE reports SET contested = 1 WHERE cursor = ?'),
+      device: this.db.prepare<[string], DeviceRow>('SELECT * FROM devices WHERE dev_eui = ?'),
+      above: this.db.prepare<[string, number, number], { seq: number }>('SELECT seq FROM reports WHERE dev_eui = ? AND epoch = ? AND seq > ? ORDER BY seq'),
       saveDevice: this.db.prepare(
-        `INSERT INTO devices (dev_eui, through, last_ack_at, day, acks_today, downlinks_today) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO devices (dev_eui, through, last_ack_at, day, acks_today, downlinks_today, epoch, f_cnt, f_cnt_digest, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (dev_eui) DO UPDATE SET through = excluded.through, last_ack_at = excluded.last_ack_at, day = excluded.day,
-           acks_today = excluded.acks_today, downlinks_today = excluded.downlinks_today`,
+           acks_today = excluded.acks_today, downlinks_today = excluded.downlinks_today, epoch = excluded.epoch, f_cnt = excluded.f_cnt,
+           f_cnt_digest = excluded.f_cnt_digest, last_seen_at = excluded.last_seen_at`,
       ),
-      since: this.db.prepare<[number, number], Record<string, number | string>>('SELECT * FROM reports WHERE cursor > ? ORDER BY cursor LIMIT ?'),
+      since: this.db.prepare<[number, number], ReportRow>('SELECT * FROM reports WHERE cursor > ? ORDER BY cursor LIMIT ?'),
+      range: this.db.prepare<[number, number, number | null, number | null, number], ReportRow>(
+        'SELECT * FROM reports WHERE departure >= ? AND departure < ? AND (? IS NULL OR line = ?) AND contested <= ? ORDER BY departure, cursor',
+      ),
+      devices: this.db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY dev_eui'),
     };
+    this.addMany = this.db.transaction((devEui: string, epoch: number, reports: readonly StopReport[], receivedAt: number) =>
+      reports.map((r): AddOutcome => {
+        const args = [devEui, epoch, r.seq, r.departure, r.stop, r.line, r.course, r.destination, r.boardings, r.alightings, r.load, r.flags, receivedAt];
+        if (this.stmts.add.run(...args).changes === 1) return 'new';
+        const old = this.stmts.existing.get(devEui, epoch, r.seq)!;
+        if (sameReport(reportFromRow(old), r)) return 'duplicate';
+        this.stmts.contest.run(old.cursor);
+        return 'conflict';
+      }),
+    );
   }
 
-  add(devEui: string, report: StopReport, receivedAt: number): boolean {
-    return this.stmts.add.run({ ...report, devEui, receivedAt }).changes === 1;
+  /** Creates the tables, or brings a file of an earlier version up to date (reports keyed without epoch). */
+  private migrate(): void {
+    const columns = (table: string) => new Set(this.db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name));
+    this.db.transaction(() => {
+      const old = columns('reports');
+      if (old.size > 0 && !old.has('epoch')) this.db.exec('ALTER TABLE reports RENAME TO reports_v1');
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS reports (
+          cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+          dev_eui TEXT NOT NULL, epoch INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL,
+          departure INTEGER NOT NULL, stop INTEGER NOT NULL, line INTEGER NOT NULL, course INTEGER NOT NULL,
+          destination INTEGER NOT NULL, boardings INTEGER NOT NULL, alightings INTEGER NOT NULL, load INTEGER NOT NULL,
+          flags INTEGER NOT NULL, received_at INTEGER NOT NULL, contested INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (dev_eui, epoch, seq)
+        );
+        CREATE INDEX IF NOT EXISTS reports_departure ON reports (departure);
+        CREATE TABLE IF NOT EXISTS devices (
+          dev_eui TEXT PRIMARY KEY, through INTEGER NOT NULL, last_ack_at REAL NOT NULL, day INTEGER NOT NULL,
+          acks_today INTEGER NOT NULL, downlinks_today INTEGER NOT NULL
+        );
+      `);
+      if (old.size > 0 && !old.has('epoch')) {
+        this.db.exec(`INSERT INTO reports (cursor, ${REPORT_COLUMNS}) SELECT cursor, dev_eui, 0, seq, departure, stop, line, course, destination, boardings, alightings, load, flags, received_at FROM reports_v1;
+          DROP TABLE reports_v1;`);
+      }
+      const dev = columns('devices');
+      for (const [name, type] of [['epoch', 'INTEGER NOT NULL DEFAULT 0'], ['f_cnt', 'INTEGER'], ['f_cnt_digest', 'TEXT'], ['last_seen_at', 'INTEGER']]) {
+        if (!dev.has(name!)) this.db.exec(`ALTER TABLE devices ADD COLUMN ${name} ${type}`);
+      }
+    })();
+  }
+
+  add(devEui: string, report: StopReport, receivedAt: number, epoch = 0): boolean {
+    return this.addMany(devEui, epoch, [report], receivedAt)[0] === 'new';
+  }
+
+  addBatch(devEui: string, epoch: number, reports: readonly StopReport[], receivedAt: number): AddOutcome[] {
+    return this.addMany(devEui, epoch, reports, receivedAt);
   }
 
   device(devEui: string): { state: DeviceAckState; beyond: number[] } | undefined {
     const row = this.stmts.device.get(devEui);
-    const state: DeviceAckState = row
-      ? { through: row.through, lastAckAt: row.last_ack_at, day: row.day, acksToday: row.acks_today, downlinksToday: row.downlinks_today }
-      : { through: 0, lastAckAt: Number.NEGATIVE_INFINITY, day: 0, acksToday: 0, downlinksToday: 0 };
-    const beyond = this.stmts.above.all(devEui, state.through).map((r) => r.seq);
+    const { devEui: _, ...state } = row ? deviceFromRow(row) : { devEui, ...EMPTY_DEVICE };
+    const beyond = this.stmts.above.all(devEui, state.epoch ?? 0, state.through).map((r) => r.seq);
     if (!row && beyond.length === 0) return undefined;
     return { state, beyond };
   }
 
   saveDevice(devEui: string, s: DeviceAckState): void {
-    this.stmts.saveDevice.run(devEui, s.through, Number.isFinite(s.lastAckAt) ? s.lastAckAt : -1e15, s.day, s.acksToday, s.downlinksToday);
+    this.stmts.saveDevice.run(...deviceParams(devEui, s));
   }
 
   since(cursor: number, limit: number): StoredReport[] {
-    return this.stmts.since.all(cursor, limit).map((r) => ({
-      cursor: r['cursor'] as number,
-      devEui: r['dev_eui'] as string,
-      seq: r['seq'] as number,
-      departure: r['departure'] as number,
-      stop: r['stop'] as number,
-      line: r['line'] as number,
-      course: r['course'] as number,
-      destination: r['destination'] as number,
-      boardings: r['boardings'] as number,
-      alightings: r['alightings'] as number,
-      load: r['load'] as number,
-      flags: r['flags'] as number,
-      receivedAt: r['received_at'] as number,
-    }));
+    return this.stmts.since.all(cursor, limit).map(reportFromRow);
+  }
+
+  stopReports(q: StopReportQuery): StoredReport[] {
+    const line = q.line ?? null;
+    return this.stmts.range.all(q.from, q.to, line, line, q.includeContested ? 1 : 0).map(reportFromRow);
+  }
+
+  devices(): StoredDevice[] {
+    return this.stmts.devices.all().map(deviceFromRow);
+  }
+
+  /** WAL with synchronous=NORMAL: a commit is safe from a crash of the process, and a checkpoint (which syncs the WAL first) from a power cut. */
+  sync(): void {
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  ping(): boolean {
+    return this.db.open;
   }
 
   close(): void {

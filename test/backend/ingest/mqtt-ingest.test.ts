@@ -9,6 +9,7 @@ import { encodeStopBatch, type StopReport } from '../../../proto/frames.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 const DEV = '70b3d57ed001029d';
+const OTHER = '70b3d57ed00102a0';
 const APP = 'b1f4c2d0-0000-4000-8000-00000000a001';
 const UP = `application/${APP}/device/${DEV}/event/up`;
 
@@ -48,11 +49,12 @@ describe('MqttIngest', () => {
       fc.property(fc.array(messageArb, { maxLength: 12 }), (messages) => {
         const { ingest, handed } = rig();
         messages.forEach((m) => assert.doesNotThrow(() => ingest.onMessage(m.topic, m.payload)));
-        ingest.onMessage(UP, Buffer.from(goodUplink(7_000_000)));
+        // Another tram's uplink (the garbage may have started DEV's session or window anywhere).
+        ingest.onMessage(UP.replace(DEV, OTHER), Buffer.from(goodUplink(7_000_000).replace(DEV, OTHER)));
         assert.ok(handed.includes(7_000_000), 'the good uplink after the garbage was handed on');
         const c = ingest.counters;
         assert.equal(c.processorErrors, 0);
-        assert.equal(c.badTopic + c.badEvent + c.unknownDevice + c.uplinks + c.downlinkNotices, c.messages);
+        assert.equal(c.badTopic + c.badEvent + c.unknownDevice + c.uplinks + c.downlinkNotices + c.joins, c.messages);
       }),
       { numRuns: 500 },
     );

@@ -3,14 +3,16 @@ import { VirtualClock } from '../../../common/clock.js';
 import { parseChirpStackUplink, parseTtsUplink } from '../../../backend/ingest/network-events.js';
 import { UplinkProcessor } from '../../../backend/ingest/uplink-processor.js';
 import { receivedBeyond } from '../../../proto/ack-ranges.js';
-import { decodeDownlink, encodeHealth, encodeStopBatch, type StopReport } from '../../../proto/frames.js';
+import { decodeDownlink, encodeHealth, encodeLive, encodeStopBatch, type StopReport } from '../../../proto/frames.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 const DEV = '70b3d57ed001029d';
 const rep = (seq: number): StopReport => ({ seq, departure: T0 + seq * 90_000, stop: seq, line: 5, course: 1, destination: 51, boardings: 2, alightings: 1, load: seq, flags: 0 });
 
+// Frame counters rise from frame to frame, as the network server numbers a device's uplinks.
+let fCnt = 0;
 function envelope(reports: StopReport[], fPort = 2) {
-  return { devEui: DEV, fPort, fCnt: 1, payload: encodeStopBatch(reports, T0 + 3_600_000), receivedAt: T0 + 3_600_000 };
+  return { devEui: DEV, fPort, fCnt: ++fCnt, payload: encodeStopBatch(reports, T0 + 3_600_000), receivedAt: T0 + 3_600_000 };
 }
 
 describe('UplinkProcessor', () => {
@@ -28,8 +30,8 @@ describe('UplinkProcessor', () => {
   it('counts malformed payloads and carries on', () => {
     const got: number[] = [];
     const p = new UplinkProcessor(new VirtualClock(T0), { report: (_d, r) => got.push(r.seq) }, undefined);
-    p.handle({ devEui: DEV, fPort: 2, fCnt: 1, payload: Uint8Array.from([0xff, 0xff, 0xff]), receivedAt: T0 });
-    p.handle({ devEui: DEV, fPort: 77, fCnt: 2, payload: Uint8Array.from([1]), receivedAt: T0 });
+    p.handle({ devEui: DEV, fPort: 2, fCnt: ++fCnt, payload: Uint8Array.from([0xff, 0xff, 0xff]), receivedAt: T0 });
+    p.handle({ devEui: DEV, fPort: 77, fCnt: ++fCnt, payload: Uint8Array.from([1]), receivedAt: T0 });
     p.handle(envelope([rep(1)]));
     assert.equal(p.counters.malformed, 2);
     assert.deepEqual(got, [1]);
@@ -76,12 +78,16 @@ describe('UplinkProcessor', () => {
       await clock.advance(60_000);
     }
     assert.equal(ports.filter((f) => f === 10).length, 8);
+    // The device joins again: the join event and its first frame of the new session (FCnt 0).
     p.joined(DEV);
+    fCnt = -1;
+    p.handle(envelope([rep(31)]));
+    assert.equal(p.counters.sessionsStarted, 1);
     assert.equal(p.sendConfig(DEV, { liveEnabled: false }), true, 'the tenth downlink of the day');
     assert.equal(p.sendConfig(DEV, { maxBatch: 20 }), false, 'the budget is spent');
     assert.equal(p.counters.downlinksRefused, 1);
     await clock.advance(86_400_000);
-    p.handle(envelope([rep(31)]));
+    p.handle(envelope([rep(32)]));
     assert.equal(ports.filter((f) => f === 10).length, 9, 'a new day, a new budget');
   });
 
@@ -106,8 +112,14 @@ describe('UplinkProcessor', () => {
       p.handle(envelope([rep(seq)]));
       p.downlinkSent(DEV);
     }
-    for (let j = 0; j < 4; j++) p.joined(DEV);
+    // Four joins, each seen as a new session starting in the uplinks (FCnt from 0 again).
+    for (let j = 0; j < 4; j++) {
+      p.joined(DEV);
+      fCnt = -1;
+      p.handle({ ...envelope([rep(6 + j)]), fPort: 1, payload: encodeLive({ seq: 6 + j, stop: 1, level: 1, occupancyTenths: 1, line: 5 }) });
+    }
     p.handle(envelope([rep(6)]));
+    assert.equal(p.counters.sessionsStarted, 4);
     assert.equal(acks, 5, 'nine downlinks today: the tenth is kept for a JoinAccept, not spent on an ack');
   });
 
@@ -126,7 +138,7 @@ describe('UplinkProcessor', () => {
     assert.equal(acks.length, 2, 'a duplicate means our ack did not arrive: ack again');
     p.downlinkSent(DEV);
     const health = encodeHealth({ uptimeMin: 60, outboxDepth: 4, oldestPendingSeq: 3, sensorFaults: 0, airtimeTodayMs: 900, modelVersion: 0, softwareVersion: 100, restarts: 1, outboxDropped: 0, liveSkipped: 0, newestSeq: 6 });
-    p.handle({ devEui: DEV, fPort: 3, fCnt: 9, payload: health, receivedAt: T0 });
+    p.handle({ devEui: DEV, fPort: 3, fCnt: ++fCnt, payload: health, receivedAt: T0 });
     assert.deepEqual(acks[2], { through: 2, runs: [4] }, 'reports 3..6 the gateway has were never heard');
   });
 });
