@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { EXIT, positiveNumberArg } from '../common/cli-program.js';
 import { SystemClock } from '../common/clock.js';
 import { configureLogging } from '../common/log.js';
 import { loadGatewayConfig, loadGatewaySecrets, type GatewayConfig } from './config.js';
@@ -50,9 +51,9 @@ export function registerVehicleCommands(program: Command): void {
     .option('-s, --secrets <file>', 'secrets file', '/etc/tram-occupancy/secrets.yaml')
     .option('--join', 'also join the network (needs coverage and registration)')
     .option('--uplink', 'also send a test uplink after joining')
-    .option('--join-timeout <seconds>', 'how long to try to join', (v) => Number(v), 120)
+    .option('--join-timeout <seconds>', 'how long to try to join', positiveNumberArg(), 120)
     .option('--sources', 'also listen to the door board, vehicle bus, camera and radio scanner')
-    .option('--listen <seconds>', 'how long to listen to the sources', (v) => Number(v), 20)
+    .option('--listen <seconds>', 'how long to listen to the sources', positiveNumberArg(), 20)
     .action(async (o: SelfTestCommandOptions) => {
       await runSelfTestCommand(o);
     });
@@ -74,7 +75,7 @@ export async function runSelfTestCommand(o: SelfTestCommandOptions): Promise<{ v
   }
   console.log(formatChecks(results));
   const ok = results.every((r) => r.ok);
-  if (!ok) process.exitCode = 1;
+  if (!ok) process.exitCode = results.some((r) => !r.ok && r.noAnswer) ? EXIT.noAnswer : EXIT.failure;
   return { vehicleId: config.vehicle.id, ok };
 }
 

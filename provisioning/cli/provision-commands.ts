@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { positiveNumberArg } from '../../common/cli-program.js';
 import { ConfigError } from '../../common/errors.js';
 import { loadGatewayConfig, loadGatewaySecrets } from '../../gateway/config.js';
 import { loadVehicleTypes } from '../../contracts/vehicle-types.js';
@@ -97,9 +98,9 @@ export function registerProvisionCommands(program: Command): void {
     .option('-s, --secrets <file>', 'secrets file', '/etc/tram-occupancy/secrets.yaml')
     .option('--join', 'also join the network (needs coverage and registration)')
     .option('--uplink', 'also send a test uplink after joining')
-    .option('--join-timeout <seconds>', 'how long to try to join', (v) => Number(v), 120)
+    .option('--join-timeout <seconds>', 'how long to try to join', positiveNumberArg(), 120)
     .option('--sources', 'also listen to the door board, vehicle bus, camera and radio scanner')
-    .option('--listen <seconds>', 'how long to listen to the sources', (v) => Number(v), 20)
+    .option('--listen <seconds>', 'how long to listen to the sources', positiveNumberArg(), 20)
     .option('--inventory <file>', 'record the result in the fleet inventory')
     .action(async (o: SelfTestCommandOptions & { inventory?: string }) => {
       const { runSelfTestCommand } = await import('../../gateway/cli.js');
