@@ -87,6 +87,11 @@ sources: { ibis: { port: /dev/no-ibis }, camera: { port: /dev/no-camera }, radio
       assert.equal(config.status, 2);
       assert.match(config.stderr, /vehicle\.type: unknown vehicle type "MGT-K9"/);
       assert.doesNotMatch(config.stderr, /at .*\.ts:\d+/);
+      const inventory = join(dir, 'refused.db');
+      const xl = occupancy(['provision', 'new', '663', '--type', 'MGT-XL', '--dev-eui', '70B3D57ED0010299', '--out', join(dir, 'v663'), '--inventory', inventory]);
+      assert.equal(xl.status, 2);
+      assert.match(xl.stderr, /fleet number 663 is not an MGT-XL \(its fleet numbers are 851-867\)/);
+      assert.ok(!existsSync(join(dir, 'v663')), 'nothing written for a refused vehicle');
     });
 
     it('3 when a device does not answer: the self-test of a modem that is not there', () => {
