@@ -129,6 +129,19 @@ sources: { ibis: { port: /dev/no-ibis }, camera: { port: /dev/no-camera }, radio
       assert.doesNotMatch(r.stderr, /occupancy bench|simulating/, 'refused before the run');
     });
 
+    it('--out is a folder and --json a file in the technicians\' commands too', () => {
+      const unitDir = join(dir, 'etc', 'systemd', 'system');
+      const service = occupancy(['provision', 'service', '--config', join(dir, 'gateway.yaml'), '--out', unitDir]);
+      assert.equal(service.status, 0, service.stderr);
+      assert.match(readFileSync(join(unitDir, 'tram-occupancy.service'), 'utf8'), /ExecStart=.* gateway --config /);
+      const inventory = join(dir, 'listed.db');
+      assert.equal(occupancy(['provision', 'new', '663', '--type', 'MGT-K1', '--dev-eui', '70B3D57ED0010297', '--out', join(dir, 'v663k1'), '--inventory', inventory]).status, 0);
+      const list = occupancy(['provision', 'list', '--inventory', inventory, '--json', join(dir, 'lists', 'fleet.json')]);
+      assert.equal(list.status, 0, list.stderr);
+      const rows = JSON.parse(readFileSync(join(dir, 'lists', 'fleet.json'), 'utf8')) as Array<{ vehicleId: string }>;
+      assert.deepEqual(rows.map((r) => r.vehicleId), ['663']);
+    });
+
     it('writes the report to standard output with --json -', () => {
       const r = occupancy(['simulate', ...TINY, '--json', '-', '--quiet']);
       assert.equal(r.status, 0, r.stderr);
@@ -150,6 +163,18 @@ sources: { ibis: { port: /dev/no-ibis }, camera: { port: /dev/no-camera }, radio
       const r = await withClosedStdout(['provision', 'list', '--inventory', inventory]);
       assert.doesNotMatch(r.stderr, /EPIPE|Unhandled 'error' event/);
       assert.equal(r.status, 0, r.stderr);
+    });
+  });
+
+  describe('npm and onnxruntime (docs/cli.md)', () => {
+    it('passes the ORT install skip from .npmrc to install scripts, and npm prints no warning', () => {
+      // A fresh shell's environment: nothing npm exported to this test run.
+      const env = Object.fromEntries(Object.entries(ENV).filter(([k]) => !/^npm_/i.test(k)));
+      const r = spawnSync('npm', ['run', 'env'], { cwd: ROOT, env, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      // What node_modules/onnxruntime-node/script/install-utils.js reads.
+      assert.match(r.stdout, /^npm_config_onnxruntime_node_install=skip$/m);
+      assert.doesNotMatch(r.stdout + r.stderr, /npm warn/i);
     });
   });
 });

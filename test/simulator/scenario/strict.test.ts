@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { ConfigError } from '../../../common/errors.js';
 import { loadScenario, scenarioFromObject, ScenarioSchema } from '../../../simulator/scenario.js';
+import { DemandCalibrationSchema } from '../../../simulator/demand/calibration-schema.js';
 import { LineSchema } from '../../../simulator/world/network-data.js';
 import { lenientObjects } from '../../helpers/zod-walk.js';
 
@@ -44,9 +45,10 @@ function refusedNaming(run: () => unknown, field: string): void {
 const unknownKey = fc.stringMatching(/^[a-z][A-Za-z0-9]{0,11}$/);
 
 describe('scenario: strict inputs', () => {
-  it('has no section that accepts undeclared keys, at any level (scenario and line files)', () => {
+  it('has no section that accepts undeclared keys, at any level (scenario, line files, demand calibration)', () => {
     assert.deepEqual(lenientObjects(ScenarioSchema), []);
     assert.deepEqual(lenientObjects(LineSchema), []);
+    assert.deepEqual(lenientObjects(DemandCalibrationSchema), []);
     // The walk finds a lenient object where there is one.
     assert.deepEqual(lenientObjects(z.object({ a: z.array(z.object({ b: z.number() })).default([]) }).strict()), ['a[]']);
   });
