@@ -1,8 +1,9 @@
-/** Reads and validates a YAML (or JSON) data file once with zod; errors name the file and the field. */
+/** Reads and validates a YAML (or JSON) data file once with zod; errors name the file and the field (common/schema.ts). */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { parseStrict } from './schema.js';
 
 export function loadYaml<T>(path: string, schema: z.ZodType<T>): T {
   let raw: unknown;
@@ -11,11 +12,6 @@ export function loadYaml<T>(path: string, schema: z.ZodType<T>): T {
   } catch (error) {
     throw new ConfigError(path, `cannot read: ${(error as Error).message}`);
   }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${path}: ${issue.path.join('.')}`, issue.message);
-  }
-  return parsed.data;
+  return parseStrict(schema, raw, path);
 }
 

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { EXIT } from '../common/cli-program.js';
 import { SystemClock } from '../common/clock.js';
 import { configureLogging } from '../common/log.js';
 import { loadGatewayConfig, loadGatewaySecrets, type GatewayConfig } from './config.js';
@@ -56,7 +57,7 @@ export async function runSelfTestCommand(o: SelfTestCommandOptions): Promise<{ v
   }
   console.log(formatChecks(results));
   const ok = results.every((r) => r.ok);
-  if (!ok) process.exitCode = 1;
+  if (!ok) process.exitCode = results.some((r) => !r.ok && r.noAnswer) ? EXIT.noAnswer : EXIT.failure;
   return { vehicleId: config.vehicle.id, ok };
 }
 

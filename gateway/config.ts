@@ -7,22 +7,23 @@ import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../common/errors.js';
+import { describeIssue, hexBytes as hex, timeZoneName, vehicleId } from '../common/schema.js';
+import { fleetNumberProblem, loadVehicleTypes } from '../contracts/vehicle-types.js';
 import { DoorBoardSourceSchema } from '../firmware-bindings/door-board/door-board-config.js';
-
-const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`), `expected ${bytes} bytes of hex`);
 
 export const GatewayConfigSchema = z
   .object({
     vehicle: z
       .object({
-        id: z.string().min(1).describe('fleet number, e.g. "661"'),
+        id: vehicleId.describe('fleet number, e.g. "661"'),
+        /** A type of contracts/data/vehicle-types.yaml; a fleet number must lie in its range. */
         type: z.string().min(1),
         seats: z.number().int().positive(),
         capacity: z.number().int().positive(),
-        levels: z.object({ medium: z.number().int().positive(), high: z.number().int().positive() }),
+        levels: z.object({ medium: z.number().int().positive(), high: z.number().int().positive() }).strict(),
       })
       .strict(),
-    timeZone: z.string().default('Europe/Berlin'),
+    timeZone: timeZoneName.default('Europe/Berlin'),
     modem: z
       .object({
         dialect: z.enum(['rui3', 'rn2483']),
@@ -119,11 +120,14 @@ function readStructured(path: string, what: string): unknown {
   }
 }
 
-function validate<T>(schema: z.ZodType<T>, raw: unknown, path: string): T {
+/** ` (in <file>)` after a message, when the input came from one. */
+const inFile = (path: string | undefined) => (path ? ` (in ${path})` : '');
+
+function validate<T>(schema: z.ZodType<T>, raw: unknown, path: string | undefined): T {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(issue.path.join('.') || '(root)', `${issue.message} (in ${path})`);
+    const { field, message } = describeIssue(schema, parsed.error);
+    throw new ConfigError(field || '(top level)', `${message}${inFile(path)}`);
   }
   return parsed.data;
 }
@@ -136,8 +140,25 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function parseGatewayConfig(raw: unknown, path = '(inline)'): GatewayConfig {
-  return deepFreeze(validate(GatewayConfigSchema, raw, path));
+export interface ParseOptions {
+  /**
+   * `havag` (the default): the vehicle type must be known and a fleet number lie in its range.
+   * `bench`: the simulator numbers its trams itself (replayed foreign trams from 9001, outside
+   * every HAVAG range), so only the type is checked.
+   */
+  fleet?: 'havag' | 'bench';
+}
+
+/**
+ * Validates a vehicle config. A type that contracts/data/vehicle-types.yaml does not know is
+ * refused, like any invalid field: the type decides the door board's pins, the level thresholds
+ * the back office checks against and the fleet numbers, so a typo must not pass as a new type.
+ */
+export function parseGatewayConfig(raw: unknown, path?: string, options: ParseOptions = {}): GatewayConfig {
+  const config = validate(GatewayConfigSchema, raw, path);
+  const problem = fleetNumberProblem(loadVehicleTypes(), config.vehicle.id, config.vehicle.type);
+  if (problem && (problem.field === 'type' || options.fleet !== 'bench')) throw new ConfigError(`vehicle.${problem.field}`, `${problem.message}${inFile(path)}`);
+  return deepFreeze(config);
 }
 
 export function loadGatewayConfig(path: string): GatewayConfig {

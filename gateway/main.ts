@@ -3,10 +3,9 @@
  * image runs this file compiled (`node dist/gateway/main.js gateway --config ...`); it loads only
  * common, contracts, proto, firmware-bindings and gateway code (test/architecture proves it).
  */
-import { Command } from 'commander';
-import { runProgram } from '../common/cli-program.js';
+import { createProgram, runProgram } from '../common/cli-program.js';
 import { registerVehicleCommands } from './cli.js';
 
-const program = new Command('occupancy').description('HAVAG tram occupancy: the gateway on a vehicle').showHelpAfterError();
+const program = createProgram('HAVAG tram occupancy: the gateway on a vehicle');
 registerVehicleCommands(program);
 await runProgram(program);

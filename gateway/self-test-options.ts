@@ -4,6 +4,7 @@
  * heavy: defining the options must not load the modem drivers or the model.
  */
 import type { Command } from 'commander';
+import { positiveNumberArg } from '../common/cli-program.js';
 
 export interface SelfTestCommandOptions {
   config: string;
@@ -22,7 +23,7 @@ export function withSelfTestOptions(command: Command): Command {
     .option('-s, --secrets <file>', 'secrets file', '/etc/tram-occupancy/secrets.yaml')
     .option('--join', 'also join the network (needs coverage and registration)')
     .option('--uplink', 'also send a test uplink after joining')
-    .option('--join-timeout <seconds>', 'how long to try to join', (v) => Number(v), 120)
+    .option('--join-timeout <seconds>', 'how long to try to join', positiveNumberArg(), 120)
     .option('--sources', 'also listen to the door board, vehicle bus, camera and radio scanner')
-    .option('--listen <seconds>', 'how long to listen to the sources', (v) => Number(v), 20);
+    .option('--listen <seconds>', 'how long to listen to the sources', positiveNumberArg(), 20);
 }

@@ -4,6 +4,7 @@
  * port, or an emulated module on the bench), so the bench tests the same code technicians run.
  */
 import type { Clock } from '../common/clock.js';
+import { DisconnectedError, TimeoutError } from '../common/errors.js';
 import type { LoraModem } from '../firmware-bindings/lora/modem.js';
 import { FPORT, encodeHealth } from '../proto/frames.js';
 import type { GatewayConfig } from './config.js';
@@ -16,6 +17,8 @@ export interface CheckResult {
   detail: string;
   /** What the technician should do when the check fails. */
   action?: string;
+  /** The check failed because the device did not answer or its port is not there (exit code 3). */
+  noAnswer?: boolean;
 }
 
 export interface SelfTestOptions {
@@ -28,7 +31,8 @@ async function check(name: string, action: string, run: () => Promise<string>): 
   try {
     return { name, ok: true, detail: await run() };
   } catch (error) {
-    return { name, ok: false, detail: (error as Error).message, action };
+    const noAnswer = error instanceof TimeoutError || error instanceof DisconnectedError;
+    return { name, ok: false, detail: (error as Error).message, action, ...(noAnswer ? { noAnswer } : {}) };
   }
 }
 

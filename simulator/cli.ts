@@ -1,6 +1,9 @@
 /** `occupancy simulate`: runs a scenario on the bench and reports against ground truth. */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { integerArg } from '../common/cli-program.js';
+import { prepareOutputFile, STDOUT } from '../common/cli-output.js';
+import { ConfigError } from '../common/errors.js';
 import { configureLogging } from '../common/log.js';
 import { localHour } from '../common/time.js';
 import { reportPage } from './day-run/report-page.js';
@@ -28,31 +31,37 @@ export function registerSimulateCommands(program: Command): void {
     .command('simulate')
     .description('run a scenario on the bench (no hardware) and score it against ground truth')
     .requiredOption('--scenario <name|file>', 'scenario name in simulator/scenarios/ or a path to a .yaml file')
-    .option('--seed <n>', 'random seed (default: the scenario\'s)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new Error(`--seed must be a non-negative integer, got ${v}`);
-      return n;
-    })
+    .option('--seed <n>', 'random seed (default: the scenario\'s)', integerArg(0))
     .option('--set <path=value>', 'change a scenario setting for this run, e.g. --set network.dataRate=3 (repeatable)', (v: string, all: string[] = []) => [...all, v])
-    .option('--json <file>', 'write the report as JSON to this file')
-    .option('--html <file>', 'write a page with plots: load over a trip, a day\'s occupancy, errors')
-    .option('--quiet', 'no progress, no table')
+    .option('--json <file>', 'write the report as JSON to this file (its folder is created; - for standard output)')
+    .option('--html <file>', 'write a page with plots: load over a trip, a day\'s occupancy, errors (its folder is created)')
+    .option('--quiet', 'print nothing but errors: no progress, no table, no device warnings')
     .action(async (opts: { scenario: string; seed?: number; set?: string[]; json?: string; html?: string; quiet?: boolean }) => {
-      configureLogging({ level: (process.env['LOG_LEVEL'] as 'warn' | undefined) ?? 'warn' });
+      // Device warnings (a camera or door board fault the scenario staged) are progress, not errors.
+      configureLogging({ level: (process.env['LOG_LEVEL'] as 'warn' | undefined) ?? (opts.quiet ? 'error' : 'warn') });
       const scenario = loadScenario(opts.scenario, opts.set ?? []);
+      // Checked before the run, so a day's simulation never fails at its end on a path.
+      const json = opts.json === undefined ? undefined : prepareOutputFile(opts.json, '--json');
+      const html = opts.html === undefined ? undefined : prepareOutputFile(opts.html, '--html');
+      if (html === STDOUT) throw new ConfigError('--html', 'give a file name');
+      const toStdout = json === STDOUT;
       if (!opts.quiet) process.stderr.write(`occupancy bench: ${scenario.name} — ${scenario.description}\n`);
       const report = await runScenario(scenario, {
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
         ...(opts.quiet ? {} : { onProgress: progressPrinter(), onInfo: (text: string) => process.stderr.write(`${text}\n`) }),
         keepDetails: opts.html !== undefined,
       });
-      if (opts.html) writeFileSync(opts.html, reportPage(report, (t) => localHour(t, scenario.timeZone)));
+      if (html) writeFileSync(html, reportPage(report, (t) => localHour(t, scenario.timeZone)));
       const { details: _details, ...summary } = report;
-      if (opts.json) writeFileSync(opts.json, `${JSON.stringify(summary, null, 2)}\n`);
+      const text = `${JSON.stringify(summary, null, 2)}\n`;
+      if (toStdout) process.stdout.write(text);
+      else if (json) writeFileSync(json, text);
+      // With the report on standard output, the table goes to standard error.
+      const say = (line: string) => (toStdout ? process.stderr.write(`${line}\n`) : console.log(line));
       if (!opts.quiet) {
-        console.log(`\n${summaryTable(report)}\n`);
-        if (opts.json) console.log(`  report written to ${opts.json}`);
-        if (opts.html) console.log(`  page with plots written to ${opts.html}`);
+        say(`\n${summaryTable(report)}\n`);
+        if (json && !toStdout) say(`  report written to ${opts.json}`);
+        if (html) say(`  page with plots written to ${opts.html}`);
       }
     });
 }

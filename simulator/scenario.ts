@@ -9,12 +9,23 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../common/errors.js';
+import { clockMinutes, clockTime as hhmm, parseStrict, timeZoneName, vehicleId } from '../common/schema.js';
+import { parseServiceDate } from '../common/time.js';
+import { loadVehicleTypes } from '../contracts/vehicle-types.js';
 
 export const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
 
-const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'expected HH:MM');
+/** A window `from` → `to` must end after it starts; past midnight is written 25:00, not 01:00. */
+function ordered<T extends { from: string; to: string }>(window: T, ctx: z.RefinementCtx): void {
+  if (clockMinutes(window.to) <= clockMinutes(window.from)) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: `${window.from} → ${window.to} ends before it starts (a window past midnight ends at 24:00 or later, e.g. 25:00)` });
+  }
+}
 
-const GapSchema = z.object({ from: hhmm, to: hhmm, vehicles: z.array(z.string()).optional() }).strict();
+/** Fleet numbers the entry applies to; all vehicles when absent. */
+const vehicleList = z.array(vehicleId).optional();
+
+const GapSchema = z.object({ from: hhmm, to: hhmm, vehicles: vehicleList }).strict().superRefine(ordered);
 
 const FaultSchema = z
   .object({
@@ -22,21 +33,21 @@ const FaultSchema = z
     door: z.number().int().min(1).optional(),
     from: hhmm,
     to: hhmm,
-    /** Fleet numbers; all vehicles when absent. */
-    vehicles: z.array(z.string()).optional(),
+    vehicles: vehicleList,
   })
-  .strict();
+  .strict()
+  .superRefine(ordered);
 
 /** The gateway loses power at `at` for `minutes` (all vehicles, or those listed). */
-const PowerCutSchema = z.object({ at: hhmm, minutes: z.number().positive().max(24 * 60), vehicles: z.array(z.string()).optional() });
+const PowerCutSchema = z.object({ at: hhmm, minutes: z.number().positive().max(24 * 60), vehicles: vehicleList }).strict();
 
 export const ScenarioSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().default(''),
     seed: z.number().int().nonnegative().default(1),
-    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-    timeZone: z.string().default('Europe/Berlin'),
+    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD').refine((d) => parseServiceDate(d) !== undefined, 'not a calendar date'),
+    timeZone: timeZoneName.default('Europe/Berlin'),
     start: hhmm,
     end: hhmm,
     /** Virtual time after `end` for backlogs to drain before delivery is scored. */
@@ -67,7 +78,7 @@ export const ScenarioSchema = z
       })
       .strict()
       .optional(),
-    demand: z.object({ scale: z.number().positive().default(1) }).default({ scale: 1 }),
+    demand: z.object({ scale: z.number().positive().default(1) }).strict().default({ scale: 1 }),
     sensors: z
       .object({
         doorMissBase: z.number().min(0).max(1).default(0.005),
@@ -102,6 +113,7 @@ export const ScenarioSchema = z
         /** Which network server's JSON the bench's events travel in. */
         server: z.enum(['chirpstack', 'tts']).default('chirpstack'),
       })
+      .strict()
       .default({ uplinkLoss: 0.02, downlinkLoss: 0.05, dataRate: 5, modems: 'rui3', coverageGaps: [], server: 'chirpstack' }),
     faults: z.array(FaultSchema).default([]),
     gateway: z
@@ -114,11 +126,28 @@ export const ScenarioSchema = z
         /** Local hour at which each gateway replaces its pseudonymisation key. */
         keyRotationHour: z.number().int().min(0).max(23).default(3),
       })
+      .strict()
       .default({ dailyAirtimeMs: 30_000, liveEnabled: true, healthIntervalMin: 120, estimator: 'model', keyRotationHour: 3 }),
     powerCuts: z.array(PowerCutSchema).default([]),
   })
   .strict()
-  .refine((s) => s.lines.length > 0 || s.replay !== undefined, { message: 'a scenario needs lines or a replay', path: ['lines'] });
+  .refine((s) => s.lines.length > 0 || s.replay !== undefined, { message: 'a scenario needs lines or a replay', path: ['lines'] })
+  .superRefine((s, ctx) => {
+    const start = clockMinutes(s.start);
+    const end = clockMinutes(s.end);
+    if (end <= start) ctx.addIssue({ code: 'custom', path: ['end'], message: `the day ends (${s.end}) before it starts (${s.start}); past midnight is 24:00 or later, e.g. 24:30` });
+    // Power goes off while the trams run; cuts in the night at the depot are not simulated.
+    s.powerCuts.forEach((cut, i) => {
+      const at = clockMinutes(cut.at);
+      if (at < start || at >= end) ctx.addIssue({ code: 'custom', path: ['powerCuts', i, 'at'], message: `${cut.at} is outside the simulated day ${s.start}–${s.end}` });
+    });
+    const types = loadVehicleTypes();
+    const knownType = (id: string, path: PropertyKey[]) => {
+      if (!types.has(id)) ctx.addIssue({ code: 'custom', path, message: `unknown vehicle type "${id}" (known: ${[...types.keys()].join(', ')})` });
+    };
+    s.lines.forEach((line, i) => knownType(line.vehicleType, ['lines', i, 'vehicleType']));
+    if (s.replay) knownType(s.replay.vehicleType, ['replay', 'vehicleType']);
+  });
 
 export type Scenario = z.infer<typeof ScenarioSchema> & { path: string; dir: string };
 
@@ -146,12 +175,8 @@ export function loadScenario(nameOrFile: string, overrides: readonly string[] = 
     throw new ConfigError(path, `cannot read: ${(error as Error).message}`);
   }
   for (const override of overrides) applyOverride(raw, override);
-  const parsed = ScenarioSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${path}: ${issue.path.join('.')}`, `${issue.message}${overrides.length ? ` (with --set ${overrides.join(' ')})` : ''}`);
-  }
-  return { ...parsed.data, path, dir: dirname(path) };
+  const scenario = parseStrict(ScenarioSchema, raw, path, overrides.length ? ` (with --set ${overrides.join(' ')})` : '');
+  return { ...scenario, path, dir: dirname(path) };
 }
 
 function applyOverride(raw: unknown, override: string): void {
@@ -180,10 +205,6 @@ export function scenarioRelative(scenario: Scenario, path: string): string {
 
 /** A scenario built in code (e.g. the estimator's training plan); `dir` anchors relative paths. */
 export function scenarioFromObject(raw: unknown, dir: string = SCENARIO_DIR): Scenario {
-  const parsed = ScenarioSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`scenario: ${issue.path.join('.')}`, issue.message);
-  }
-  return { ...parsed.data, path: `${dir}/(generated ${parsed.data.name})`, dir };
+  const scenario = parseStrict(ScenarioSchema, raw, 'scenario');
+  return { ...scenario, path: `${dir}/(generated ${scenario.name})`, dir };
 }

@@ -5,8 +5,7 @@
  * vehicle's commands load only vehicle code. The vehicle and the back office also have entry
  * points of their own (gateway/main.ts, backend/main.ts) that their images run.
  */
-import { Command } from 'commander';
-import { registerLazily, runProgram, type LazyCommand } from '../../common/cli-program.js';
+import { createProgram, registerLazily, runProgram, type LazyCommand } from '../../common/cli-program.js';
 
 const COMMANDS: readonly LazyCommand[] = [
   { name: 'simulate', description: 'run a scenario on the bench and report against ground truth', register: async () => (await import('../../simulator/cli.js')).registerSimulateCommands },
@@ -17,9 +16,7 @@ const COMMANDS: readonly LazyCommand[] = [
   { name: 'model', description: 'the on-device load estimator (ONNX): train and evaluate', register: async () => (await import('../../models/cli.js')).registerModelCommands },
 ];
 
-const program = new Command('occupancy')
-  .description('HAVAG tram occupancy: gateway, simulator, provisioning and backend tools')
-  .showHelpAfterError();
+const program = createProgram('HAVAG tram occupancy: gateway, simulator, provisioning and backend tools');
 
 await registerLazily(program, COMMANDS);
 await runProgram(program);

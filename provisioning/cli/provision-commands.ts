@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { prepareOutputDir, prepareOutputFile, STDOUT } from '../../common/cli-output.js';
 import { ConfigError } from '../../common/errors.js';
 import { loadGatewayConfig, loadGatewaySecrets } from '../../gateway/config.js';
 import { loadVehicleTypes } from '../../contracts/vehicle-types.js';
@@ -17,6 +18,8 @@ import { gatewayUnit } from '../systemd.js';
 import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../vehicle-files.js';
 
 const INSTALL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** The unit `provision service --out <dir>` writes. */
+const UNIT_FILE = 'tram-occupancy.service';
 const DEFAULT_INVENTORY = process.env['OCCUPANCY_INVENTORY'] ?? 'fleet-inventory.db';
 
 function hex(bytes: number, what: string): (v: string) => string {
@@ -109,13 +112,14 @@ export function registerProvisionCommands(program: Command): void {
     .option('-s, --secrets <file>', 'secrets path on the vehicle', '/etc/tram-occupancy/secrets.yaml')
     .option('--user <name>', 'service user (in the dialout group)', 'tram-occupancy')
     .option('--install-dir <dir>', 'where the software is installed on the vehicle', INSTALL_DIR)
-    .option('--out <file>', 'write the unit here instead of printing it (e.g. /etc/systemd/system/tram-occupancy.service)')
+    .option('--out <dir>', `write ${UNIT_FILE} into this folder (e.g. /etc/systemd/system) instead of printing it`)
     .action((o: { config: string; secrets: string; user: string; installDir: string; out?: string }) => {
+      const dir = o.out === undefined ? undefined : prepareOutputDir(o.out, '--out');
       loadGatewayConfig(o.config);
       const unit = gatewayUnit({ installDir: o.installDir, configPath: resolve(o.config), secretsPath: resolve(o.secrets), user: o.user, node: process.execPath });
-      if (o.out) {
-        writeFileSync(o.out, unit);
-        console.log(`wrote ${o.out}; then: systemctl daemon-reload && systemctl enable --now tram-occupancy`);
+      if (dir) {
+        writeFileSync(join(dir, UNIT_FILE), unit);
+        console.log(`wrote ${join(dir, UNIT_FILE)}; then: systemctl daemon-reload && systemctl enable --now tram-occupancy`);
       } else process.stdout.write(unit);
     });
 
@@ -123,12 +127,17 @@ export function registerProvisionCommands(program: Command): void {
     .command('list')
     .description('the fleet inventory: vehicles, DevEUIs, last self-test')
     .option('--inventory <file>', 'fleet inventory (SQLite)', DEFAULT_INVENTORY)
-    .option('--json', 'as JSON')
-    .action((o: { inventory: string; json?: boolean }) => {
+    .option('--json <file>', 'write the inventory as JSON to this file (- for standard output)')
+    .action((o: { inventory: string; json?: string }) => {
+      const json = o.json === undefined ? undefined : prepareOutputFile(o.json, '--json');
       const inventory = new FleetInventory(o.inventory);
       const rows = inventory.list();
       inventory.close();
-      if (o.json) return console.log(JSON.stringify(rows, null, 2));
+      if (json === STDOUT) return console.log(JSON.stringify(rows, null, 2));
+      if (json) {
+        writeFileSync(json, `${JSON.stringify(rows, null, 2)}\n`);
+        return console.log(`${rows.length} vehicles written to ${o.json}`);
+      }
       if (rows.length === 0) return console.log(`no vehicles in ${o.inventory} yet (occupancy provision new <vehicle> ...)`);
       console.log('vehicle  type     DevEUI            modem   provisioned           self-test');
       for (const r of rows) {

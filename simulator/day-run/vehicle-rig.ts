@@ -102,6 +102,7 @@ function benchGatewayConfig(s: RigSettings, block: VehicleBlock, devEui: string)
       ...(s.keyRotationHour !== undefined ? { sources: { keyRotationHour: s.keyRotationHour } } : {}),
     },
     `bench vehicle ${block.vehicleId}`,
+    { fleet: 'bench' },
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * Command: derive the demand calibration from an APC file in the Geneva format.
  *
- *     npx tsx simulator/demand/calibrate.ts [--data path] [--out path]
+ *     npx tsx simulator/demand/calibrate.ts [--data path] [--json path]
  *
  * Shows progress while reading, prints what was read and rejected, and writes the calibration JSON
  * (default simulator/data/demand/geneva-calibration.json). Must never write a partial file: the
@@ -94,20 +94,20 @@ async function main(): Promise<void> {
     .name('calibrate')
     .description('Derive the demand calibration from an APC file (Geneva format)')
     .option('--data <path>', 'APC file, gzipped or plain CSV', DEFAULT_DATA_PATH)
-    .option('--out <path>', 'calibration JSON to write', DEFAULT_CALIBRATION_PATH)
+    .option('--json <file>', 'calibration JSON to write', DEFAULT_CALIBRATION_PATH)
     .option('--time-zone <zone>', 'time zone of the file', DEFAULT_CALIBRATION_OPTIONS.timeZone)
     .parse();
-  const opts = program.opts<{ data: string; out: string; timeZone: string }>();
+  const opts = program.opts<{ data: string; json: string; timeZone: string }>();
   const started = performance.now();
   const progress = (p: LineProgress): void => {
     const pct = p.totalBytes > 0 ? ((100 * p.bytesRead) / p.totalBytes).toFixed(0) : '?';
     process.stderr.write(`\rreading ${opts.data}: ${pct}% of the file, ${p.lines} lines`);
   };
-  const run = await runCalibration({ data: opts.data, out: opts.out, calibratedAt: new Date().toISOString(), timeZone: opts.timeZone, onProgress: progress });
+  const run = await runCalibration({ data: opts.data, out: opts.json, calibratedAt: new Date().toISOString(), timeZone: opts.timeZone, onProgress: progress });
   process.stderr.write('\n');
   console.log(formatReplaySummary(run.summary));
   console.log(formatCalibration(run.calibration));
-  console.log(`read ${(run.readMs / 1000).toFixed(2)} s, fit ${(run.fitMs / 1000).toFixed(2)} s, total ${((performance.now() - started) / 1000).toFixed(2)} s; wrote ${opts.out}`);
+  console.log(`read ${(run.readMs / 1000).toFixed(2)} s, fit ${(run.fitMs / 1000).toFixed(2)} s, total ${((performance.now() - started) / 1000).toFixed(2)} s; wrote ${opts.json}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -15,7 +15,7 @@ export const DEFAULT_CALIBRATION_PATH = fileURLToPath(new URL('../data/demand/ge
 const count = z.number().int().nonnegative();
 const rate = z.number().nonnegative();
 
-const DayProfileSchema = z.object({
+const DayProfileSchema = z.strictObject({
   /** Boarding passengers arriving per minute at an average stop of one line and direction, per bin. */
   ratePerMinute: z.array(rate),
   /** ratePerMinute divided by its mean over the bins with service (mean 1). */
@@ -32,10 +32,10 @@ const DayProfileSchema = z.object({
 });
 
 export const DemandCalibrationSchema = z
-  .object({
+  .strictObject({
     format: z.literal(CALIBRATION_FORMAT),
     methodVersion: z.number().int().positive(),
-    provenance: z.object({
+    provenance: z.strictObject({
       source: z.string(),
       sourceBytes: count,
       calibratedAt: z.string(),
@@ -53,18 +53,18 @@ export const DemandCalibrationSchema = z
       notes: z.array(z.string()),
     }),
     serviceDayStartHour: z.number().min(0).max(12),
-    timeOfDay: z.object({
+    timeOfDay: z.strictObject({
       binMinutes: z.number().int().positive(),
       weekday: DayProfileSchema,
       weekend: DayProfileSchema,
     }),
-    exposure: z.object({
+    exposure: z.strictObject({
       /** Longer waits count as this much: nobody waits an hour for a tram. */
       maxWaitMinutes: z.number().positive(),
       /** A gap above this multiple of the cell median means a tram without counters went between. */
       missingTramFactor: z.number().min(1),
     }),
-    position: z.object({
+    position: z.strictObject({
       /** Bin 0 is the first stop, the last bin the last stop, those between split (0, 1) evenly. */
       interiorBins: z.number().int().positive(),
       /** Boarding intensity relative to the mean stop event (event-weighted mean 1). */
@@ -75,7 +75,7 @@ export const DemandCalibrationSchema = z
       alightingProbability: z.array(z.number().min(0).max(1)),
       events: z.array(count),
     }),
-    stops: z.object({
+    stops: z.strictObject({
       minEvents: count,
       /** Per-stop boarding factor beyond time and position: quantiles at 0, 0.05, ..., 1 (mean 1). */
       factorQuantiles: z.array(z.number().positive()).length(21),
@@ -84,13 +84,13 @@ export const DemandCalibrationSchema = z
       /** The factor of each stop id in the source data. */
       factors: z.record(z.string(), z.number().positive()),
     }),
-    dispersion: z.object({
+    dispersion: z.strictObject({
       /** Var/mean of boardings = intercept + slope × mean, fitted over classes of expected mean. */
       intercept: z.number().nonnegative(),
       slope: z.number().nonnegative(),
-      classes: z.array(z.object({ meanExpected: rate, meanObserved: rate, varianceToMean: rate, events: count })),
+      classes: z.array(z.strictObject({ meanExpected: rate, meanObserved: rate, varianceToMean: rate, events: count })),
     }),
-    groups: z.object({
+    groups: z.strictObject({
       method: z.literal('quiet-events-panjer'),
       /** Probability of a group of 1..maxSize persons (sums to 1). */
       sizeTable: z.array(z.number().min(0).max(1)).min(1),
@@ -104,7 +104,7 @@ export const DemandCalibrationSchema = z
        * Bursts: groups arriving together, a geometric number of them with mean
        * 1 + (maxMeanGroups − 1)·(1 − exp(−expected / scale)) at a stop event with `expected` boardings.
        */
-      bursts: z.object({ maxMeanGroups: z.number().min(1), scale: z.number().positive() }),
+      bursts: z.strictObject({ maxMeanGroups: z.number().min(1), scale: z.number().positive() }),
       /** Between-visit rate variation (squared coefficient of variation of a gamma multiplier). */
       rateNoiseCv2: z.number().nonnegative(),
     }),

@@ -5,8 +5,19 @@
  */
 import { z } from 'zod';
 import { loadYaml } from '../../common/data-file.js';
+import { clockMinutes, clockTime as hhmm } from '../../common/schema.js';
 
-const hhmm = z.string().regex(/^\d{1,2}:\d{2}$/, 'expected HH:MM');
+/** Headway windows follow one another through the day, each ending after it starts. */
+const Headways = z
+  .array(z.object({ from: hhmm, to: hhmm, minutes: z.number().positive().max(120) }).strict())
+  .min(1)
+  .superRefine((windows, ctx) => {
+    windows.forEach((w, i) => {
+      if (clockMinutes(w.to) <= clockMinutes(w.from)) ctx.addIssue({ code: 'custom', path: [i, 'to'], message: `${w.from} → ${w.to} ends before it starts (past midnight is 24:00 or later, e.g. 24:30)` });
+      const before = windows[i - 1];
+      if (before && clockMinutes(w.from) < clockMinutes(before.to)) ctx.addIssue({ code: 'custom', path: [i, 'from'], message: `starts at ${w.from}, before the window before it ends (${before.to})` });
+    });
+  });
 
 const NamedStop = z
   .object({
@@ -50,7 +61,7 @@ function expandStops(entries: Array<z.infer<typeof NamedStop> | z.infer<typeof I
   return out;
 }
 
-export const LineSchema = z.object({
+export const LineSchema = z.strictObject({
   id: z.string().min(1),
   line: z.number().int().min(1).max(999),
   name: z.string(),
@@ -61,13 +72,16 @@ export const LineSchema = z.object({
     .min(2)
     .transform(expandStops),
   directions: z
-    .array(z.object({ id: z.union([z.literal(0), z.literal(1)]), destinationId: z.number().int().min(0).max(999), destinationName: z.string() }))
-    .length(2),
-  service: z.object({
-    headways: z.array(z.object({ from: hhmm, to: hhmm, minutes: z.number().positive().max(120) })).min(1),
-    layoverMinutes: z.number().min(0).max(60),
-    dwellSeconds: z.object({ min: z.number().positive(), hub: z.number().positive() }),
-  }),
+    .array(z.object({ id: z.union([z.literal(0), z.literal(1)]), destinationId: z.number().int().min(0).max(999), destinationName: z.string() }).strict())
+    .length(2)
+    .refine((d) => d[0]!.id !== d[1]!.id, 'the two directions need ids 0 and 1'),
+  service: z
+    .object({
+      headways: Headways,
+      layoverMinutes: z.number().min(0).max(60),
+      dwellSeconds: z.object({ min: z.number().positive(), hub: z.number().positive() }).strict(),
+    })
+    .strict(),
 });
 export type LineData = z.infer<typeof LineSchema>;
 

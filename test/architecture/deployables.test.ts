@@ -58,7 +58,7 @@ describe('deployables and layers', function () {
       const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.vehicle.json'), '--outDir', image], { encoding: 'utf8' });
       assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
       // The assets the vehicle reads beside its code (bin/copy-assets.mjs does the same for dist/).
-      for (const asset of ['proto/occupancy.proto', 'contracts/onnx-subset.proto', 'models/load-estimator.onnx']) {
+      for (const asset of ['proto/occupancy.proto', 'contracts/onnx-subset.proto', 'contracts/data/vehicle-types.yaml', 'models/load-estimator.onnx']) {
         mkdirSync(dirname(join(image, asset)), { recursive: true });
         cpSync(join(ROOT, asset), join(image, asset));
       }
