@@ -3,8 +3,8 @@
  * `--json <file>` and `--html <file>` always files (`-` for standard output). Both are checked and
  * their folders created before any work starts, so a long run never fails at its end on a path.
  */
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 
 /** Standard output, for `--json -`. */
@@ -14,9 +14,17 @@ function why(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
 
-/** Creates `dir` (and its parents) unless it exists, and checks that it can be written to. */
-export function prepareOutputDir(dir: string, flag: string): string {
+/**
+ * Creates `dir` (and its parents) unless it exists, and checks that it can be written to. `writes`
+ * names the file the command puts there: a path ending in that file's extension is refused, as the
+ * file path it probably is (`--out` was a file in some commands once).
+ */
+export function prepareOutputDir(dir: string, flag: string, writes?: string): string {
   const path = resolve(dir);
+  const extension = writes === undefined ? '' : extname(writes);
+  if (extension && path.endsWith(extension) && !existsSync(path)) {
+    throw new ConfigError(flag, `a folder, not a file: give ${dirname(path)} (the file is named ${writes}; docs/cli.md)`);
+  }
   try {
     mkdirSync(path, { recursive: true });
   } catch (error) {

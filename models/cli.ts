@@ -28,7 +28,7 @@ export function registerModelCommands(program: Command): void {
     .option('--without-radio', 'train without the radio features (for comparison)')
     .action(async (o: { out: string; halleDays: number; withoutRadio?: boolean }) => {
       // Checked before minutes of training.
-      const out = join(prepareOutputDir(o.out, '--out'), basename(SHIPPED_MODEL));
+      const out = join(prepareOutputDir(o.out, '--out', basename(SHIPPED_MODEL)), basename(SHIPPED_MODEL));
       configureLogging({ level: 'warn' });
       const result = await trainLoadModel({
         plan: { ...DEFAULT_PLAN, halleDays: o.halleDays },

@@ -114,7 +114,7 @@ export function registerProvisionCommands(program: Command): void {
     .option('--install-dir <dir>', 'where the software is installed on the vehicle', INSTALL_DIR)
     .option('--out <dir>', `write ${UNIT_FILE} into this folder (e.g. /etc/systemd/system) instead of printing it`)
     .action((o: { config: string; secrets: string; user: string; installDir: string; out?: string }) => {
-      const dir = o.out === undefined ? undefined : prepareOutputDir(o.out, '--out');
+      const dir = o.out === undefined ? undefined : prepareOutputDir(o.out, '--out', UNIT_FILE);
       loadGatewayConfig(o.config);
       const unit = gatewayUnit({ installDir: o.installDir, configPath: resolve(o.config), secretsPath: resolve(o.secrets), user: o.user, node: process.execPath });
       if (dir) {

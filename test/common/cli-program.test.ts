@@ -54,6 +54,7 @@ describe('command-line rules', () => {
       writeFileSync(join(dir, 'file'), '');
       assert.throws(() => prepareOutputFile(join(dir, 'file', 'report.json'), '--json'), (e: unknown) => e instanceof ConfigError && e.field === '--json' && /a file/.test(e.message));
       assert.throws(() => prepareOutputDir(join(dir, 'file'), '--out'), (e: unknown) => e instanceof ConfigError && e.field === '--out');
+      assert.throws(() => prepareOutputDir(join(dir, 'etc', 'tram-occupancy.service'), '--out', 'tram-occupancy.service'), /--out: a folder, not a file: give .*etc \(the file is named tram-occupancy\.service/);
       mkdirSync(join(dir, 'folder'));
       assert.throws(() => prepareOutputFile(join(dir, 'folder'), '--html'), /is a folder; give a file name/);
     });
