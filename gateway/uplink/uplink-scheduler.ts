@@ -309,10 +309,10 @@ export class UplinkScheduler {
   /** The most reports, oldest first, whose batch fits the payload limit. */
   private fill(reports: PendingReport[], now: number): { payload: Uint8Array; count: number } {
     const limit = Math.min(reports.length, this.options.maxBatch);
-    let best = encodeStopBatch(reports.slice(0, 1), now);
+    let best = encodeStopBatch(reports.slice(0, 1), now, this.outbox.epoch);
     let count = 1;
     for (let k = 2; k <= limit; k++) {
-      const payload = encodeStopBatch(reports.slice(0, k), now);
+      const payload = encodeStopBatch(reports.slice(0, k), now, this.outbox.epoch);
       if (payload.length > this.maxPayload) break;
       best = payload;
       count = k;
@@ -345,6 +345,8 @@ export class UplinkScheduler {
   private async transmit(candidate: Candidate, toa: number): Promise<void> {
     const start = this.clock.now();
     const bandBefore = this.budget.bandFreeAtMs;
+    // The mark file learns the batch's numbers before they go on air (outbox-storage.ts: epoch).
+    if (candidate.reports) this.outbox.beforeSend(candidate.reports.map((r) => r.seq));
     this.budget.charge(toa, start);
     try {
       await this.modem.send(candidate.fPort, candidate.payload, { confirmed: false });
