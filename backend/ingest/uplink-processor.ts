@@ -1,6 +1,7 @@
 /**
  * The backend's receiving core: decodes each uplink with the shared schema, drops duplicate
- * reports by (device, sequence number) against the store, hands every report on exactly once, and
+ * reports by (device, outbox epoch, sequence number) against the store (a gateway whose outbox
+ * starts over numbers under a new epoch: its reports are new, never taken for old ones), hands every report on exactly once, and
  * acknowledges within the downlink budget: at most `maxAcksPerDay` acks and `maxDownlinksPerDay`
  * downlinks in all (JoinAccepts and config changes included) per device and day, counted on the
  * day they went out, at least `minIntervalMs` apart, and never a second one while the network
@@ -80,6 +81,8 @@ export interface IngestCounters {
   configsSent: number;
   /** Downlinks the budget did not allow (config changes refused, acks put off to the next day). */
   downlinksRefused: number;
+  /** A device's outbox went from one epoch to another (new or damaged outbox file); not its first. */
+  epochChanges: number;
 }
 
 export class UplinkProcessor {
@@ -88,7 +91,7 @@ export class UplinkProcessor {
   private readonly store: ReportStore;
   private readonly dayOf: (t: number) => number;
   readonly counters: IngestCounters = {
-    uplinks: 0, reports: 0, duplicateReports: 0, liveFrames: 0, duplicateLive: 0, health: 0, malformed: 0, acksSent: 0, configsSent: 0, downlinksRefused: 0,
+    uplinks: 0, reports: 0, duplicateReports: 0, liveFrames: 0, duplicateLive: 0, health: 0, malformed: 0, acksSent: 0, configsSent: 0, downlinksRefused: 0, epochChanges: 0,
   };
 
   constructor(
@@ -131,13 +134,15 @@ export class UplinkProcessor {
       return;
     }
     const s = this.state(envelope.devEui);
+    const epoch = uplink.kind === 'stopBatch' ? uplink.epoch : uplink.kind === 'health' ? uplink.message.outboxEpoch : undefined;
+    if (epoch !== undefined && epoch !== (s.epoch ?? 0)) this.enterEpoch(envelope.devEui, s, epoch);
     switch (uplink.kind) {
       case 'stopBatch':
         for (const report of uplink.reports) {
           s.knownUpTo = Math.max(s.knownUpTo, report.seq);
           // A report sent again means the gateway lacks our ack: answer, even with nothing new.
           s.wantAck = true;
-          if (report.seq <= s.through || s.beyond.has(report.seq) || !this.store.add(envelope.devEui, report, envelope.receivedAt)) {
+          if (report.seq <= s.through || s.beyond.has(report.seq) || !this.store.add(envelope.devEui, report, envelope.receivedAt, uplink.epoch)) {
             this.counters.duplicateReports++;
             continue;
           }
@@ -167,6 +172,23 @@ export class UplinkProcessor {
       }
     }
     this.maybeAck(envelope.devEui, s);
+  }
+
+  /**
+   * The device's outbox numbers under another epoch: what arrived (`through`, the seqs beyond) is
+   * that epoch's, from the store; the downlink budget stays the device's.
+   */
+  private enterEpoch(devEui: string, s: DeviceState, epoch: number): void {
+    const known = this.store.device(devEui, epoch);
+    log.info({ from: s.epoch ?? 0, to: epoch }, 'device outbox numbers under a new epoch');
+    if ((s.epoch ?? 0) !== 0) this.counters.epochChanges++;
+    s.epoch = epoch;
+    s.through = known?.state.through ?? 0;
+    s.beyond = new Set(known?.beyond ?? []);
+    s.knownUpTo = 0;
+    s.lastLiveSeq = undefined;
+    this.compact(s);
+    this.store.saveDevice(devEui, this.persistent(s));
   }
 
   /**
@@ -231,7 +253,7 @@ export class UplinkProcessor {
   }
 
   private persistent(s: DeviceState): DeviceAckState {
-    return { through: s.through, lastAckAt: s.lastAckAt, day: s.day, acksToday: s.acksToday, downlinksToday: s.downlinksToday };
+    return { epoch: s.epoch ?? 0, through: s.through, lastAckAt: s.lastAckAt, day: s.day, acksToday: s.acksToday, downlinksToday: s.downlinksToday };
   }
 
   private maybeAck(devEui: string, s: DeviceState): void {
