@@ -15,9 +15,10 @@ export function registerGatewayCommands(program: Command): void {
     .option('--check', 'validate the config and secrets, then exit')
     .action(async (opts: { config: string; secrets: string; check?: boolean }) => {
       const config = loadGatewayConfig(opts.config);
-      const secrets = loadGatewaySecrets(opts.secrets);
+      const secrets = loadGatewaySecrets(opts.secrets, config.lorawan.devEui);
       if (opts.check) {
         console.log(`config ok: vehicle ${config.vehicle.id} (${config.vehicle.type}), modem ${config.modem.dialect} on ${config.modem.port}`);
+        console.log(`secrets ok: for DevEUI ${secrets.devEui.toUpperCase()}, as the config says${secrets.levelSeed ? '' : ' (no level seed: a fresh one each start)'}`);
         if (config.estimation.useModel) {
           const model = await OnnxLoadModel.load(config.estimation.modelPath ?? SHIPPED_MODEL);
           console.log(`load model ok: version ${model.version}, features match`);
