@@ -207,7 +207,11 @@ export class Gateway implements EventSink {
       load: estimate.load,
       flags,
     });
-    if (this.deps.outbox.heldCount > 0) this.retryHeldLater();
+    if (this.deps.outbox.heldCount > 0) {
+      // The first report the outbox refuses in a while: tell the operator now, not at the next health interval.
+      if (!this.retryTimer) this.scheduler.requestHealth();
+      this.retryHeldLater();
+    }
     this.scheduler.notifyReport();
     if (this.liveEnabled) {
       this.scheduler.offerLive(

@@ -224,6 +224,15 @@ describe('Gateway on a full disk', function () {
     );
     const departures: number[] = [];
     gateway.onDeparture((d) => departures.push(d.report.seq));
+    const healthSent: Health[] = [];
+    const send = modem.send.bind(modem);
+    modem.send = async (fPort, payload, options) => {
+      if (fPort === FPORT.health) healthSent.push((decodeUplink(fPort, payload, clock.now()) as { message: Health }).message);
+      return send(fPort, payload, options);
+    };
+    await gateway.start();
+    await clock.advance(5 * 60_000);
+    assert.equal(healthSent.length, 1, 'the health frame after start');
     const filler = fs.fill();
     gateway.handle({ type: 'trip', at: clock.now(), line: 5, course: 1, destination: 51, stop: 1 });
     for (let stop = 1; stop <= 6; stop++) {
@@ -235,6 +244,8 @@ describe('Gateway on a full disk', function () {
       await clock.advance(60_000);
     }
     assert.deepEqual(departures, range(1, 6), 'every departure got its number');
+    assert.equal(healthSent.length, 2, 'one health frame at once for the fault, not one per report');
+    assert.deepEqual([healthSent[1]!.appendFailures, healthSent[1]!.outboxEpoch], [1, outbox.epoch], 'the operator hears of the first failure within minutes');
     const health = decodeHealth(gateway);
     assert.equal(health.appendFailures, 6);
     assert.equal(health.reportsHeld, 6);
