@@ -41,7 +41,7 @@ export function fleetEvents(vehicles: number, uplinks: number): string[] {
       for (let q = Math.max(1, s - 4 - (s % 8)); q <= s; q++) reports.push({ seq: q, departure: t - (s - q) * 90_000 - 30_000, stop: q % 30, line: 5, course: 1 + v, destination: 51, boardings: q % 7, alightings: q % 5, load: 20 + (q % 40), flags: 0 });
       event(2, encodeStopBatch(reports, t));
     }
-    if (s % 30 === 0) event(3, encodeHealth({ uptimeMin: s, outboxDepth: 4, oldestPendingSeq: s - 3, sensorFaults: 0, airtimeTodayMs: 9000, modelVersion: 3, softwareVersion: 10000, restarts: 0, outboxDropped: 0, liveSkipped: 0, newestSeq: s }));
+    if (s % 30 === 0) event(3, encodeHealth({ uptimeMin: s, outboxDepth: 4, oldestPendingSeq: s - 3, sensorFaults: 0, airtimeTodayMs: 9000, modelVersion: 3, softwareVersion: 10000, restarts: 0, outboxDropped: 0, liveSkipped: 0, newestSeq: s, outboxEpoch: 0, appendFailures: 0, reportsHeld: 0 }));
   }
   return out.slice(0, uplinks);
 }

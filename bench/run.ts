@@ -10,7 +10,7 @@ import { configureLogging } from '../common/log.js';
 import { uplinkTimeOnAirMs } from '../firmware-bindings/lora/airtime.js';
 import { maxPayload } from '../contracts/lora-region-eu868.js';
 import { Outbox } from '../gateway/uplink/outbox.js';
-import { encodeLive, encodeStopBatch, Level, type StopReport } from '../proto/frames.js';
+import { encodeHealth, encodeLive, encodeStopBatch, Level, type Health, type StopReport } from '../proto/frames.js';
 import { runScenario } from '../simulator/day-run/run-scenario.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { bitPackedFloorBytes, cayenneLppBytes, jsonBytes } from './frame-encodings.js';
@@ -34,6 +34,8 @@ const f2 = (v: number) => v.toFixed(2);
 
 // Stop reports as the demo day's gateways stored them, numbered as in a gateway's second year.
 const SEQ_OFFSET = 120_000;
+// Every batch and health frame carries the outbox epoch: random in 1..16383, two varint bytes for 99 % of them.
+const EPOCH = 9_000;
 const demo = await runScenario(loadScenario('demo'), { keepDetails: true });
 const byVehicle = new Map<string, StopReport[]>();
 for (const { vehicleId, report } of demo.details!.reports) {
@@ -58,22 +60,31 @@ function windows(n: number): Array<{ reports: StopReport[]; sentAt: number }> {
 const sizeRows = [1, 4, 8, 16].map((n) => {
   const w = windows(n);
   const per = (f: (x: (typeof w)[number]) => number) => w.reduce((s, x) => s + f(x), 0) / (w.length * n);
-  const proto = per((x) => encodeStopBatch(x.reports, x.sentAt).length);
-  return [`batch of ${n}`, f2(proto), f2(per((x) => jsonBytes(x.reports))), f2(per((x) => cayenneLppBytes(x.reports).length)), f2(per((x) => bitPackedFloorBytes(x.reports, x.sentAt))), f2(proto * n)];
+  const proto = per((x) => encodeStopBatch(x.reports, x.sentAt, EPOCH).length);
+  const noEpoch = per((x) => encodeStopBatch(x.reports, x.sentAt).length);
+  return [`batch of ${n}`, f2(proto), f2(noEpoch), f2(per((x) => jsonBytes(x.reports))), f2(per((x) => cayenneLppBytes(x.reports).length)), f2(per((x) => bitPackedFloorBytes(x.reports, x.sentAt))), f2(proto * n)];
 });
 table(
   `Bytes per stop report (${demo.stopEvents} reports of the demo day, every window of n consecutive reports of a vehicle)`,
-  ['batch', 'protobuf', 'JSON', 'Cayenne LPP', 'bit-packed floor', 'protobuf payload B'],
+  ['batch', 'protobuf', 'without epoch', 'JSON', 'Cayenne LPP', 'bit-packed floor', 'protobuf payload B'],
   sizeRows,
 );
 // The largest batch that fits one SF9 frame, as the backlog goes after an outage.
 const fullSf9 = windows(40).map((x) => {
   let k = 1;
-  while (k < 40 && encodeStopBatch(x.reports.slice(0, k + 1), x.sentAt).length <= maxPayload(3)) k++;
-  return encodeStopBatch(x.reports.slice(0, k), x.sentAt).length / k;
+  while (k < 40 && encodeStopBatch(x.reports.slice(0, k + 1), x.sentAt, EPOCH).length <= maxPayload(3)) k++;
+  return encodeStopBatch(x.reports.slice(0, k), x.sentAt, EPOCH).length / k;
 });
 const live = encodeLive({ seq: SEQ_OFFSET + 1500, stop: 7, level: Level.LEVEL_MEDIUM, occupancyTenths: 4, line: 5 });
 console.log(`  full batch at SF9 (up to ${maxPayload(3)} B): ${f2(fullSf9.reduce((a, b) => a + b, 0) / fullSf9.length)} B per report`);
+const health: Health = {
+  uptimeMin: 600, outboxDepth: 12, oldestPendingSeq: SEQ_OFFSET + 1488, sensorFaults: 0, airtimeTodayMs: 9_400, modelVersion: 10_100, softwareVersion: 100,
+  restarts: 3, outboxDropped: 0, liveSkipped: 2, newestSeq: SEQ_OFFSET + 1500, outboxEpoch: EPOCH, appendFailures: 0, reportsHeld: 0,
+};
+const healthBytes = encodeHealth(health).length;
+const healthBefore = encodeHealth({ ...health, outboxEpoch: 0 }).length;
+const healthFault = encodeHealth({ ...health, appendFailures: 37, reportsHeld: 37 }).length;
+console.log(`  health frame: ${healthBytes} B (${healthBefore} B without the epoch; ${healthFault} B while 37 reports wait in memory for a full disk)`);
 console.log(`  live frame: ${live.length} B (airtime ${uplinkTimeOnAirMs(live.length, 5).toFixed(1)} ms at SF7, ${uplinkTimeOnAirMs(live.length, 3).toFixed(1)} ms at SF9)`);
 
 const airtimeRows: Array<Array<string | number>> = [];

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../common/cli-program.js';
 import { SystemClock } from '../common/clock.js';
 import { configureLogging } from '../common/log.js';
-import { loadGatewayConfig, loadGatewaySecrets, type GatewayConfig } from './config.js';
+import { loadGatewayConfig, loadGatewaySecrets, type GatewayConfig, type GatewaySecrets } from './config.js';
 import { OnnxLoadModel } from './estimation/onnx-model.js';
 import { SHIPPED_MODEL } from './estimation/shipped-model.js';
 import { runVehicleGateway } from './run-vehicle.js';
@@ -25,9 +25,9 @@ export function registerVehicleCommands(program: Command): void {
     .option('--check', 'validate the config and secrets, then exit')
     .action(async (opts: { config: string; secrets: string; check?: boolean }) => {
       const config = loadGatewayConfig(opts.config);
-      const secrets = loadGatewaySecrets(opts.secrets);
+      const secrets = loadGatewaySecrets(opts.secrets, config.lorawan.devEui);
       if (opts.check) {
-        await printCheck(config);
+        await printCheck(config, secrets);
         return;
       }
       const stop = new AbortController();
@@ -45,7 +45,7 @@ export function registerVehicleCommands(program: Command): void {
 export async function runSelfTestCommand(o: SelfTestCommandOptions): Promise<{ vehicleId: string; ok: boolean }> {
   configureLogging({ level: 'warn' });
   const config = loadGatewayConfig(o.config);
-  const secrets = loadGatewaySecrets(o.secrets);
+  const secrets = loadGatewaySecrets(o.secrets, config.lorawan.devEui);
   console.log(`self-test of vehicle ${config.vehicle.id}: config and secrets valid`);
   const clock = new SystemClock();
   const modem = vehicleModem(config, secrets, clock);
@@ -61,8 +61,9 @@ export async function runSelfTestCommand(o: SelfTestCommandOptions): Promise<{ v
   return { vehicleId: config.vehicle.id, ok };
 }
 
-async function printCheck(config: GatewayConfig): Promise<void> {
+async function printCheck(config: GatewayConfig, secrets: GatewaySecrets): Promise<void> {
   console.log(`config ok: vehicle ${config.vehicle.id} (${config.vehicle.type}), modem ${config.modem.dialect} on ${config.modem.port}`);
+  console.log(`secrets ok: for DevEUI ${secrets.devEui.toUpperCase()}, as the config says${secrets.levelSeed ? '' : ' (no level seed: a fresh one each start)'}`);
   if (config.estimation.useModel) {
     const model = await OnnxLoadModel.load(config.estimation.modelPath ?? SHIPPED_MODEL);
     console.log(`load model ok: version ${model.version}, features match`);

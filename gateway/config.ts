@@ -2,6 +2,11 @@
  * The vehicle's configuration: one YAML or JSON file per vehicle, validated once at start with zod
  * into a frozen object; secrets (the AppKey) in a separate file readable by the service user only.
  * A bad config is refused with a message that names the field.
+ *
+ * The secrets file must never be echoed: however malformed, no error or warning shows any of its
+ * content (YAML errors by code and position only, validation errors by known field names only),
+ * since stderr goes to the journal. It names the DevEUI it belongs to, checked against the config,
+ * so a secrets file of another vehicle is refused (secrets-file.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -10,6 +15,7 @@ import { ConfigError } from '../common/errors.js';
 import { describeIssue, hexBytes as hex, timeZoneName, vehicleId } from '../common/schema.js';
 import { fleetNumberProblem, loadVehicleTypes } from '../contracts/vehicle-types.js';
 import { DoorBoardSourceSchema } from '../firmware-bindings/door-board/door-board-config.js';
+import { parseSecretsText, readSecretsText } from './secrets-file.js';
 
 export const GatewayConfigSchema = z
   .object({
@@ -99,12 +105,19 @@ export type GatewayConfig = Readonly<z.infer<typeof GatewayConfigSchema>>;
 
 export const GatewaySecretsSchema = z
   .object({
+    /** The vehicle's DevEUI, as in its config: ties the key to its vehicle. */
+    devEui: hex(8),
     appKey: hex(16),
     /** Secret seed of the anonymised public level (32 bytes); a fresh one each start when absent. */
     levelSeed: hex(32).optional(),
   })
   .strict();
 export type GatewaySecrets = Readonly<z.infer<typeof GatewaySecretsSchema>>;
+
+/** The secrets file's text as validated secrets; errors say where and what, never what was there. */
+export function parseSecrets(text: string, path: string): GatewaySecrets {
+  return parseSecretsText(GatewaySecretsSchema, text, path);
+}
 
 function readStructured(path: string, what: string): unknown {
   let text: string;
@@ -165,14 +178,21 @@ export function loadGatewayConfig(path: string): GatewayConfig {
   return parseGatewayConfig(readStructured(path, 'config'), path);
 }
 
-/** Reads the secrets file; refuses one that others than its owner may read. */
-export function loadGatewaySecrets(path: string): GatewaySecrets {
+/**
+ * Reads the secrets file; refuses one that others than its owner may read, one that is malformed
+ * (without showing any of it), and one that belongs to another DevEUI than `expectedDevEui`.
+ */
+export function loadGatewaySecrets(path: string, expectedDevEui?: string): GatewaySecrets {
   try {
     const mode = statSync(path).mode & 0o077;
     if (mode !== 0) throw new ConfigError('secrets', `${path} is readable by group or others (chmod 600 ${path})`);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError('secrets', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new ConfigError('secrets', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}`);
   }
-  return deepFreeze(validate(GatewaySecretsSchema, readStructured(path, 'secrets'), path));
+  const secrets = deepFreeze(parseSecrets(readSecretsText(path), path));
+  if (expectedDevEui !== undefined && secrets.devEui.toLowerCase() !== expectedDevEui.toLowerCase()) {
+    throw new ConfigError('secrets.devEui', `${path} belongs to DevEUI ${secrets.devEui.toUpperCase()}, but the config is for ${expectedDevEui.toUpperCase()}: the secrets file of another vehicle`);
+  }
+  return secrets;
 }

@@ -4,7 +4,7 @@
  * Everything is injected (clock, modem, outbox, estimator), so the simulator and the vehicle run
  * the same code. Must never hold or pass on an identifier of a person.
  */
-import type { Clock } from '../common/clock.js';
+import type { Clock, TimerHandle } from '../common/clock.js';
 import { ProtocolError } from '../common/errors.js';
 import { EU868_DEFAULT_CHANNELS_DUTY_CYCLE } from '../contracts/lora-region-eu868.js';
 import { moduleLogger } from '../common/log.js';
@@ -65,6 +65,9 @@ const FAULT_BITS: Record<SensorName, number> = {
   radio: SensorFault.SENSOR_FAULT_RADIO,
 };
 
+/** While the outbox refuses appends (disk full), held reports are written again this often. */
+export const OUTBOX_RETRY_MS = 30_000;
+
 /** Bounds on what a ConfigChange may set; anything outside is refused and logged. */
 const CONFIG_LIMITS = { dailyAirtimeMs: [1_000, 86_400_000], healthIntervalMin: [0, 7 * 24 * 60], maxBatch: [1, 256] } as const;
 
@@ -82,6 +85,7 @@ export class Gateway implements EventSink {
 
   private readonly publicLevel: PublicLevelPolicy;
   private processing: Promise<void> = Promise.resolve();
+  private retryTimer: TimerHandle | undefined;
 
   constructor(
     private readonly deps: GatewayDeps,
@@ -129,6 +133,8 @@ export class Gateway implements EventSink {
   }
 
   async stop(): Promise<void> {
+    this.deps.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     await this.scheduler.stop();
     await this.deps.modem.close();
   }
@@ -136,6 +142,7 @@ export class Gateway implements EventSink {
   /** A power cut: everything stops where it is; nothing more is sent or written. */
   halt(): void {
     this.halted = true;
+    this.deps.clock.clearTimeout(this.retryTimer);
     this.scheduler.halt();
     this.deps.modem.removeAllListeners('downlink');
   }
@@ -163,6 +170,9 @@ export class Gateway implements EventSink {
       outboxDropped: outbox.dropped,
       liveSkipped: this.scheduler.stats.liveSkipped,
       newestSeq: outbox.nextSeq - 1,
+      outboxEpoch: outbox.epoch,
+      appendFailures: outbox.appendFailures,
+      reportsHeld: outbox.heldCount,
     };
   }
 
@@ -198,6 +208,11 @@ export class Gateway implements EventSink {
       load: estimate.load,
       flags,
     });
+    if (this.deps.outbox.heldCount > 0) {
+      // The first report the outbox refuses in a while: tell the operator now, not at the next health interval.
+      if (!this.retryTimer) this.scheduler.requestHealth();
+      this.retryHeldLater();
+    }
     this.scheduler.notifyReport();
     if (this.liveEnabled) {
       this.scheduler.offerLive(
@@ -211,6 +226,17 @@ export class Gateway implements EventSink {
       );
     }
     for (const listener of this.listeners) listener({ stopEvent: event, estimate, report });
+  }
+
+  /** The outbox refused appends: write the held reports again later, until it takes them all. */
+  private retryHeldLater(): void {
+    if (this.retryTimer || this.halted) return;
+    this.retryTimer = this.deps.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.halted) return;
+      if (this.deps.outbox.retryHeld() > 0) this.retryHeldLater();
+      else this.scheduler.notifyReport();
+    }, OUTBOX_RETRY_MS);
   }
 
   private onDownlink(downlink: Downlink): void {

@@ -61,6 +61,7 @@ export async function selfTestModem(modem: LoraModem, clock: Clock, options: Sel
     await check('test uplink (health frame)', 'check the network server for the uplink; retry outside the duty-cycle off time', async () => {
       const payload = encodeHealth({
         uptimeMin: 0, outboxDepth: 0, oldestPendingSeq: 0, newestSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: 0, restarts: 0, outboxDropped: 0, liveSkipped: 0,
+        outboxEpoch: 0, appendFailures: 0, reportsHeld: 0,
       });
       const result = await modem.send(FPORT.health, payload);
       return `sent ${payload.length} bytes on port ${FPORT.health} at DR${result.dr}`;

@@ -23,7 +23,7 @@ export const FPORT = {
 
 export type Uplink =
   | { kind: 'live'; fPort: 1; message: Live }
-  | { kind: 'stopBatch'; fPort: 2; reports: StopReport[] }
+  | { kind: 'stopBatch'; fPort: 2; reports: StopReport[]; /** 0: the sender has no epoch (as before). */ epoch: number }
   | { kind: 'health'; fPort: 3; message: Health };
 
 export type Downlink = { kind: 'ack'; fPort: 10; message: Ack } | { kind: 'config'; fPort: 11; message: ConfigChange };
@@ -81,8 +81,8 @@ export function encodeConfigChange(change: ConfigChange): Uint8Array {
  * Encodes reports (ascending seq) as one StopBatch payload. `sentAt` is when the payload is handed
  * to the modem: times travel as an age relative to it.
  */
-export function encodeStopBatch(reports: readonly StopReport[], sentAt: number): Uint8Array {
-  return encode(types.stopBatch, toStopBatch(reports, sentAt));
+export function encodeStopBatch(reports: readonly StopReport[], sentAt: number, outboxEpoch = 0): Uint8Array {
+  return encode(types.stopBatch, toStopBatch(reports, sentAt, outboxEpoch));
 }
 
 export function decodeStopBatch(bytes: Uint8Array, recvTime: number, fPort: number = FPORT.stopBatch): StopReport[] {
@@ -93,8 +93,10 @@ export function decodeUplink(fPort: number, bytes: Uint8Array, recvTime: number)
   switch (fPort) {
     case FPORT.live:
       return { kind: 'live', fPort, message: decode<Live>(types.live, bytes, fPort) };
-    case FPORT.stopBatch:
-      return { kind: 'stopBatch', fPort, reports: decodeStopBatch(bytes, recvTime, fPort) };
+    case FPORT.stopBatch: {
+      const batch = decode<StopBatch>(types.stopBatch, bytes, fPort);
+      return { kind: 'stopBatch', fPort, reports: fromStopBatch(batch, recvTime, fPort), epoch: batch.outboxEpoch };
+    }
     case FPORT.health:
       return { kind: 'health', fPort, message: decode<Health>(types.health, bytes, fPort) };
     default:

@@ -76,7 +76,7 @@ function runningSum(i: number, flags: number, firstLoadBase: number, previousLoa
  * payload is handed to the modem: times travel as an age relative to it, so the gateway's clock
  * needs no absolute agreement with the backend's.
  */
-export function toStopBatch(reports: readonly StopReport[], sentAt: number): StopBatch {
+export function toStopBatch(reports: readonly StopReport[], sentAt: number, outboxEpoch = 0): StopBatch {
   const n = reports.length;
   if (n === 0) throw new RangeError('a stop batch needs at least one report');
   if (n > MAX_BATCH_REPORTS) throw new RangeError(`a stop batch carries at most ${MAX_BATCH_REPORTS} reports`);
@@ -95,6 +95,7 @@ export function toStopBatch(reports: readonly StopReport[], sentAt: number): Sto
     flagsAt: [],
     seqGapAt: [],
     loadFixAt: [],
+    outboxEpoch: checkCount('outbox epoch', outboxEpoch),
   };
   const dt: number[] = [];
   const fixes: number[] = [];

@@ -321,7 +321,8 @@ function decodeUplink(input) {
     fPort = input.fPort;
     if (fPort === SCHEMA.fPorts.live) data = withKind('live', decodeMessage('Live', bytes, false));
     else if (fPort === SCHEMA.fPorts.stopBatch) {
-      data = { kind: 'stopBatch', reports: expandStopBatch(decodeMessage('StopBatch', bytes, false), timeOf(input.recvTime, warnings), fPort) };
+      var batch = decodeMessage('StopBatch', bytes, false);
+      data = { kind: 'stopBatch', outboxEpoch: batch.outboxEpoch || 0, reports: expandStopBatch(batch, timeOf(input.recvTime, warnings), fPort) };
     } else if (fPort === SCHEMA.fPorts.health) data = withKind('health', decodeMessage('Health', bytes, false));
     else fail('fPort ' + fPort + ' carries no uplink message of schema v1');
   } catch (e) {

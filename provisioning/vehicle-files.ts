@@ -72,7 +72,7 @@ export function writeVehicleFiles(dir: string, config: GatewayConfig, appKey: st
   const levelSeed = randomBytes(32).toString('hex');
   writeFileSync(
     secretsPath,
-    `# Secrets of vehicle ${config.vehicle.id}: the LoRaWAN AppKey and the seed of the anonymised public level.\n# Keep this file mode 600, owned by the service user.\nappKey: ${appKey}\nlevelSeed: ${levelSeed}\n`,
+    `# Secrets of vehicle ${config.vehicle.id}: the LoRaWAN AppKey and the seed of the anonymised public level.\n# Keep this file mode 600, owned by the service user.\ndevEui: ${config.lorawan.devEui}\nappKey: ${appKey}\nlevelSeed: ${levelSeed}\n`,
     { mode: 0o600 },
   );
   chmodSync(secretsPath, 0o600);

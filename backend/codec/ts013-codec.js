@@ -26,7 +26,8 @@ var SCHEMA = {
       {"id":8,"name":"trips","type":"uint32","repeated":true,"presence":false},
       {"id":9,"name":"flagsAt","type":"uint32","repeated":true,"presence":false},
       {"id":10,"name":"seqGapAt","type":"uint32","repeated":true,"presence":false},
-      {"id":11,"name":"loadFixAt","type":"sint32","repeated":true,"presence":false}
+      {"id":11,"name":"loadFixAt","type":"sint32","repeated":true,"presence":false},
+      {"id":12,"name":"outboxEpoch","type":"uint32","repeated":false,"presence":false}
     ],
     "Health": [
       {"id":1,"name":"uptimeMin","type":"uint32","repeated":false,"presence":false},
@@ -39,7 +40,10 @@ var SCHEMA = {
       {"id":8,"name":"restarts","type":"uint32","repeated":false,"presence":false},
       {"id":9,"name":"outboxDropped","type":"uint32","repeated":false,"presence":false},
       {"id":10,"name":"liveSkipped","type":"uint32","repeated":false,"presence":false},
-      {"id":11,"name":"newestSeq","type":"uint32","repeated":false,"presence":false}
+      {"id":11,"name":"newestSeq","type":"uint32","repeated":false,"presence":false},
+      {"id":16,"name":"outboxEpoch","type":"uint32","repeated":false,"presence":false},
+      {"id":17,"name":"appendFailures","type":"uint32","repeated":false,"presence":false},
+      {"id":18,"name":"reportsHeld","type":"uint32","repeated":false,"presence":false}
     ],
     "Ack": [
       {"id":1,"name":"through","type":"uint32","repeated":false,"presence":false},
@@ -375,7 +379,8 @@ function decodeUplink(input) {
     fPort = input.fPort;
     if (fPort === SCHEMA.fPorts.live) data = withKind('live', decodeMessage('Live', bytes, false));
     else if (fPort === SCHEMA.fPorts.stopBatch) {
-      data = { kind: 'stopBatch', reports: expandStopBatch(decodeMessage('StopBatch', bytes, false), timeOf(input.recvTime, warnings), fPort) };
+      var batch = decodeMessage('StopBatch', bytes, false);
+      data = { kind: 'stopBatch', outboxEpoch: batch.outboxEpoch || 0, reports: expandStopBatch(batch, timeOf(input.recvTime, warnings), fPort) };
     } else if (fPort === SCHEMA.fPorts.health) data = withKind('health', decodeMessage('Health', bytes, false));
     else fail('fPort ' + fPort + ' carries no uplink message of schema v1');
   } catch (e) {

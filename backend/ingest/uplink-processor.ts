@@ -1,6 +1,7 @@
 /**
  * The backend's receiving core: decodes each uplink with the shared schema, drops duplicate
- * reports by (device, sequence number) against the store, hands every report on exactly once, and
+ * reports by (device, outbox epoch, sequence number) against the store (a gateway whose outbox
+ * starts over numbers under a new epoch: its reports are new, never taken for old ones), hands every report on exactly once, and
  * acknowledges within the downlink budget: at most `maxAcksPerDay` acks and `maxDownlinksPerDay`
  * downlinks in all (JoinAccepts and config changes included) per device and day, counted on the
  * day they went out, at least `minIntervalMs` apart, and never a second one while the network
@@ -126,6 +127,8 @@ export interface IngestCounters {
   downlinksRefused: number;
   /** Uplinks whose processing failed in the store (PostgreSQL unreachable): the MQTT message is then not acknowledged. */
   storeErrors: number;
+  /** A device's outbox went from one epoch to another (new or damaged outbox file); not its first. */
+  epochChanges: number;
 }
 
 export class UplinkProcessor {
@@ -135,7 +138,7 @@ export class UplinkProcessor {
   private readonly dayOf: (t: number) => number;
   readonly counters: IngestCounters = {
     uplinks: 0, reports: 0, duplicateReports: 0, liveFrames: 0, duplicateLive: 0, health: 0, malformed: 0, quarantined: 0, rejectedFrames: 0, rejectedReports: 0,
-    sessionsStarted: 0, downlinksConfirmed: 0, acksSent: 0, configsSent: 0, downlinksRefused: 0, storeErrors: 0,
+    sessionsStarted: 0, downlinksConfirmed: 0, acksSent: 0, configsSent: 0, downlinksRefused: 0, storeErrors: 0, epochChanges: 0,
   };
   readonly trust: DeviceTrust;
   private readonly seqWindow: number;
@@ -293,6 +296,9 @@ export class UplinkProcessor {
 
   /** A new outbox epoch: the gateway numbers its reports afresh; what we knew of the old numbers no longer holds. */
   private newEpoch(s: DeviceState, epoch: number): void {
+    // A device's first epoch is no change; any later one means a new or damaged outbox file.
+    if (s.epoch !== 0) this.counters.epochChanges++;
+    log.info({ from: s.epoch, to: epoch }, 'device outbox numbers under a new epoch');
     s.epoch = epoch;
     s.through = 0;
     s.beyond.clear();

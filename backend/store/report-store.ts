@@ -45,10 +45,11 @@ export interface DeviceAckState {
 
 export interface StoredReport extends StopReport {
   devEui: string;
+  /** The gateway's outbox epoch the seq belongs to (0: a gateway without one). */
+  epoch: number;
   receivedAt: number;
   /** Position in the store, for `since`. */
   cursor: number;
-  epoch: number;
   /** Another report came for the same (device, epoch, seq) with other contents. */
   contested: boolean;
 }
@@ -102,6 +103,12 @@ export function sameReport(a: StopReport, b: StopReport): boolean {
     a.boardings === b.boardings && a.alightings === b.alightings && a.load === b.load && a.flags === b.flags &&
     Math.abs(a.departure - b.departure) <= 2 * TIME_UNIT_MS
   );
+}
+
+/** The saved ack state as it stands in `epoch`: the downlink budget is the device's, `through` the epoch's. */
+function inEpoch(saved: DeviceAckState | undefined, epoch: number): DeviceAckState {
+  const s = saved ?? { through: 0, lastAckAt: Number.NEGATIVE_INFINITY, day: 0, acksToday: 0, downlinksToday: 0 };
+  return (s.epoch ?? 0) === epoch ? { ...s, epoch } : { ...s, epoch, through: 0 };
 }
 
 export class MemoryReportStore implements ReportStore {
@@ -320,7 +327,7 @@ export class SqliteReportStore implements ReportStore {
     return this.addMany(devEui, epoch, reports, receivedAt);
   }
 
-  device(devEui: string): { state: DeviceAckState; beyond: number[] } | undefined {
+  device(devEui: string, epoch?: number): { state: DeviceAckState; beyond: number[] } | undefined {
     const row = this.stmts.device.get(devEui);
     const { devEui: _, ...state } = row ? deviceFromRow(row) : { devEui, ...EMPTY_DEVICE };
     const beyond = this.stmts.above.all(devEui, state.epoch ?? 0, state.through).map((r) => r.seq);

@@ -9,6 +9,7 @@ import { BoundedLineSplitter } from '../transport/line-splitter.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { DisconnectedError, TimeoutError } from '../../common/errors.js';
 import { moduleLogger } from '../../common/log.js';
+import { redactModemLine } from './redact.js';
 
 const log = moduleLogger('lora.at');
 
@@ -55,6 +56,8 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
     private readonly stream: Duplex,
     private readonly clock: Clock,
     private readonly lineEnding = '\r\n',
+    /** Key material (hex) this channel carries: never logged, whatever the module echoes. */
+    private readonly secrets: readonly string[] = [],
   ) {
     super();
     // Bounded: a modem spewing bytes without a newline (wrong baud rate, noise) never grows a buffer.
@@ -104,7 +107,8 @@ export class AtChannel extends EventEmitter<AtChannelEvents> {
   unrecognised(line: string): void {
     this.counters.unknownLines++;
     log.warn({ length: line.length }, 'skipped a line the modem sent unasked');
-    if (log.isLevelEnabled('debug')) log.debug({ line: line.slice(0, 80) }, 'unrecognised line');
+    // Redacted whole, then cut: a cut key would escape the patterns.
+    if (log.isLevelEnabled('debug')) log.debug({ line: redactModemLine(line, this.secrets).slice(0, 80) }, 'unrecognised line');
   }
 
   private onLine(raw: string): void {

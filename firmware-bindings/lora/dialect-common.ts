@@ -189,7 +189,7 @@ export abstract class AtDialectDriver extends EventEmitter<LoraModemEvents> impl
   ) {
     super();
     this.options = resolveDialectOptions(options);
-    this.at = new AtChannel(stream, clock);
+    this.at = new AtChannel(stream, clock, undefined, [this.options.credentials.appKey]);
     this.at.on('line', (line) => this.onUnsolicited(line));
     this.at.on('closed', (error) => {
       this.joined = false;

@@ -108,6 +108,8 @@ export class UplinkScheduler {
   private live: { message: Live; at: number } | undefined;
   private lastLive: { level: number; at: number } | undefined;
   private lastHealthAt = Number.NEGATIVE_INFINITY;
+  /** Something the operator should hear about soon (a storage fault): a health frame as soon as the budget allows. */
+  private healthRequested = false;
   private lastUplinkAt = Number.NEGATIVE_INFINITY;
   private running = false;
   /** Power cut: nothing may be written any more. */
@@ -181,6 +183,12 @@ export class UplinkScheduler {
 
   /** A new report is in the outbox, or reports became due (an ack showed them missing). */
   notifyReport(): void {
+    this.wake();
+  }
+
+  /** A health frame goes next, when the budget allows (e.g. the outbox started refusing appends). */
+  requestHealth(): void {
+    this.healthRequested = true;
     this.wake();
   }
 
@@ -301,7 +309,7 @@ export class UplinkScheduler {
       const periodic = this.options.healthIntervalMs > 0 ? this.lastHealthAt + this.options.healthIntervalMs : Number.POSITIVE_INFINITY;
       const firstAfterStart = this.lastHealthAt === Number.NEGATIVE_INFINITY ? now : Number.POSITIVE_INFINITY;
       const poll = oldestSent !== undefined ? Math.max(this.lastUplinkAt, this.lastHealthAt) + this.pollIntervalMs : Number.POSITIVE_INFINITY;
-      const healthAt = Math.min(periodic, firstAfterStart, poll);
+      const healthAt = Math.min(periodic, firstAfterStart, poll, this.healthRequested ? now : Number.POSITIVE_INFINITY);
       if (healthAt <= now) candidates.push({ cls: 'health', fPort: FPORT.health, payload: encodeHealth(this.healthSource()) });
       else wakeAt = Math.min(wakeAt, healthAt);
     }
@@ -311,10 +319,10 @@ export class UplinkScheduler {
   /** The most reports, oldest first, whose batch fits the payload limit. */
   private fill(reports: PendingReport[], now: number): { payload: Uint8Array; count: number } {
     const limit = Math.min(reports.length, this.options.maxBatch);
-    let best = encodeStopBatch(reports.slice(0, 1), now);
+    let best = encodeStopBatch(reports.slice(0, 1), now, this.outbox.epoch);
     let count = 1;
     for (let k = 2; k <= limit; k++) {
-      const payload = encodeStopBatch(reports.slice(0, k), now);
+      const payload = encodeStopBatch(reports.slice(0, k), now, this.outbox.epoch);
       if (payload.length > this.maxPayload) break;
       best = payload;
       count = k;
@@ -347,6 +355,8 @@ export class UplinkScheduler {
   private async transmit(candidate: Candidate, toa: number): Promise<void> {
     const start = this.clock.now();
     const bandBefore = this.budget.bandFreeAtMs;
+    // The mark file learns the batch's numbers before they go on air (outbox-storage.ts: epoch).
+    if (candidate.reports) this.outbox.beforeSend(candidate.reports.map((r) => r.seq));
     this.budget.charge(toa, start);
     try {
       await this.modem.send(candidate.fPort, candidate.payload, { confirmed: false });
@@ -367,6 +377,7 @@ export class UplinkScheduler {
       this.live = undefined;
     } else if (candidate.fPort === FPORT.health) {
       this.stats.healthSent++;
+      this.healthRequested = false;
       // While reports wait for an ack, polls go every ackPollMs; from the third unanswered one on the
       // wait doubles (up to 4 h), and an ack starts it over. One poll makes the backend queue its
       // ack, the next fetches it; a backend that never answers costs little airtime.

@@ -115,6 +115,11 @@ export interface StopBatch {
    * load_fix_at is present; the encoder picks the shorter.
    */
   loadFixAt: number[];
+  /**
+   * The outbox epoch the seqs belong to: random (1..16383), new with a fresh outbox or one whose
+   * seq went back (a damaged WAL). The backend de-duplicates by (device, epoch, seq); 0: none (as before).
+   */
+  outboxEpoch: number;
 }
 
 /**
@@ -155,6 +160,21 @@ export interface Health {
    * Highest sequence number given so far: the backend acks what it lacks up to here.
    */
   newestSeq: number;
+  /**
+   * (12..15 are left for the gateway's other health figures; these three are not sent often.)
+   * The outbox epoch newest_seq and oldest_pending_seq belong to (StopBatch.outbox_epoch).
+   */
+  outboxEpoch: number;
+  /**
+   * Reports whose append the outbox file refused at first (disk full, I/O error, damaged page),
+   * since the outbox was made. They wait in memory and are written again; those given up in the
+   * end count in outbox_dropped and leave a seq gap.
+   */
+  appendFailures: number;
+  /**
+   * Reports waiting in memory now for the outbox to take them.
+   */
+  reportsHeld: number;
 }
 
 /**

@@ -80,7 +80,7 @@ export function registerProvisionCommands(program: Command): void {
     .option('--frequency-plan <id>', 'The Things Stack frequency plan', 'EU_863_870_TTN')
     .action((vehicle: string, o: { network: string; dir: string; out: string; applicationId: string; deviceProfileId: string; frequencyPlan: string }) => {
       const config = loadGatewayConfig(join(o.dir, 'gateway.yaml'));
-      const secrets = loadGatewaySecrets(join(o.dir, 'secrets.yaml'));
+      const secrets = loadGatewaySecrets(join(o.dir, 'secrets.yaml'), config.lorawan.devEui);
       if (config.vehicle.id !== vehicle) throw new ConfigError('vehicle', `${o.dir}/gateway.yaml is for vehicle ${config.vehicle.id}, not ${vehicle}`);
       const input = { vehicleId: vehicle, devEui: config.lorawan.devEui, joinEui: config.lorawan.joinEui, appKey: secrets.appKey };
       let path: string;

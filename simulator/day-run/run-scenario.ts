@@ -21,6 +21,7 @@ import {
   parseTtsUplink,
 } from '../../backend/ingest/network-events.js';
 import { UplinkProcessor } from '../../backend/ingest/uplink-processor.js';
+import type { ReportStore } from '../../backend/store/report-store.js';
 import type { StopReport } from '../../proto/frames.js';
 import { Air } from '../lorawan/air.js';
 import { NetworkServerEmulator } from '../lorawan/network-server.js';
@@ -101,6 +102,10 @@ export interface RunOptions {
     published?: (json: string) => void;
     /** Keep the outboxes as files in this directory (not removed after the run). */
     outboxDir?: string;
+    /** The backend stores what it receives here (the caller closes it). */
+    store?: ReportStore;
+    /** Each vehicle's AppKey as it is made (to search for it everywhere else). */
+    appKey?: (vehicleId: string, appKey: string) => void;
   };
 }
 
@@ -183,7 +188,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       },
     },
     { send: (devEui, fPort, payload) => ns.enqueueDownlink(devEui, { fPort, payload: Buffer.from(payload), confirmed: false }) },
-    { dayOf },
+    { dayOf, ...(options.capture?.store ? { store: options.capture.store } : {}) },
   );
   const ns: NetworkServerEmulator = new NetworkServerEmulator(clock, rng.fork('network-server'), {
     applicationId: 'b1f4c2d0-0000-4000-8000-00000000a001',
@@ -227,6 +232,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       const devEui = `70b3d57ed001${Number(block.vehicleId).toString(16).padStart(4, '0')}`;
       const appKey = Array.from({ length: 16 }, () => vrng.int(0, 255).toString(16).padStart(2, '0')).join('');
       ns.register({ devEui, joinEui: JOIN_EUI, appKey, name: `tram-${block.vehicleId}` });
+      options.capture?.appKey?.(block.vehicleId, appKey);
       const rig = new VehicleRig(
         {
           clock,

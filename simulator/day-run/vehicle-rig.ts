@@ -239,7 +239,7 @@ export class VehicleRig implements EventSink {
     const Module = dialect === 'rn2483' ? EmulatedRn2483 : EmulatedRui3;
     const radio = new Module(device, clock, this.s.air, this.rng.fork(`module-${this.lives}`), { factoryDevEui: this.devEui });
     radio.mac.dr = this.s.dataRate;
-    const modem = MODEM_DIALECTS[dialect].create(host, clock, modemOptionsFrom(this.config, { appKey: this.appKey }));
+    const modem = MODEM_DIALECTS[dialect].create(host, clock, modemOptionsFrom(this.config, { devEui: this.devEui, appKey: this.appKey }));
     this.outbox = new Outbox({ path: this.config.uplink.outboxPath, maxReports: this.config.uplink.outboxMaxReports });
     // Built as on the vehicle: the same settings mapping from the same kind of config.
     const gateway = buildGateway(this.config, {

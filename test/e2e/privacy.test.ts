@@ -1,21 +1,29 @@
 /**
- * The privacy proof (issue 6): a scenario at device depth, where the vehicle bus sends the driver's
- * staff number, the camera sends raw track ids and phones send their radio addresses, runs through
- * the real gateways. Everything that could carry an identifier out is captured: every byte written
- * to each modem, every uplink the network server publishes, every log line at trace level, and the
- * outbox databases as files. None of the raw identifiers, nor their unkeyed SHA-256, may appear in
- * any of it; and the pseudonyms of one phone must not link across the daily key rotation.
+ * The privacy proof (issues 6 and 11): a scenario at device depth, where the vehicle bus sends the
+ * driver's staff number, the camera sends raw track ids and phones send their radio addresses, runs
+ * through the real gateways. Everything that could carry an identifier out is captured: every byte
+ * written to each modem, every uplink the network server publishes, every log line at trace level,
+ * what the process writes to stdout and stderr, the outbox databases as files and the backend's
+ * report store. Every frame is decoded (hex from the modem's AT+SEND / mac tx lines, base64 from the
+ * network server's JSON, then protobuf) and its fields and bytes are searched too. None of the raw
+ * identifiers may appear, as text or as binary (MAC addresses as 6 raw bytes, staff numbers as 32-bit
+ * or varint bytes), nor their SHA-1, SHA-256 or constant-key HMACs (hex, base64, raw bytes); nor any
+ * 6 bytes of a vehicle's AppKey outside the one modem line that sets it. The pseudonyms of one phone
+ * must not link across the daily key rotation.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { SqliteReportStore } from '../../backend/store/report-store.js';
 import { configureLogging, currentLogLevel } from '../../common/log.js';
 import { zonedTimeToEpoch } from '../../common/time.js';
 import { runScenario, type BenchReport } from '../../simulator/day-run/run-scenario.js';
 import { scenarioFromObject } from '../../simulator/scenario.js';
+import { decodeUplink } from '../../proto/frames.js';
 import { findLeak } from '../helpers/leak-check.js';
+import { LeakIndex } from '../helpers/leak-index.js';
 
 const ROTATION_HOUR = 7;
 const scenario = scenarioFromObject({
@@ -54,17 +62,42 @@ describe('privacy proof: nothing personal leaves the vehicle', function () {
   let outboxRows = 0;
   let report: BenchReport;
   let outboxDir: string;
+  /** Per vehicle, what its driver wrote to the modem, and its AppKey. */
+  const modemByVehicle = new Map<string, Buffer[]>();
+  const appKeys = new Map<string, string>();
+  const processOutput: string[] = [];
+  let storeText = '';
+  let storeRows = 0;
+  const storeBytes: Buffer[] = [];
+  const outboxBytes: Buffer[] = [];
 
   before(async () => {
     outboxDir = mkdtempSync(join(tmpdir(), 'privacy-outbox-'));
+    const storePath = join(outboxDir, 'backend-store.sqlite');
+    const store = new SqliteReportStore(storePath);
     const level = currentLogLevel();
     configureLogging({ destination: { write: (line: string) => logLines.push(line) }, level: 'trace' });
+    // Whatever the process itself writes (a stray console.log, a library's warning) goes to the journal too.
+    const saved = { out: process.stdout.write, err: process.stderr.write };
+    const grab = (chunk: unknown): boolean => {
+      processOutput.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('latin1'));
+      return true;
+    };
+    process.stdout.write = grab as typeof process.stdout.write;
+    process.stderr.write = grab as typeof process.stderr.write;
     let lastRadio: string | undefined;
     try {
       report = await runScenario(scenario, {
         capture: {
           outboxDir,
-          modemWrite: (_vehicle, chunk) => modemBytes.push(chunk),
+          store,
+          appKey: (vehicle, key) => appKeys.set(vehicle, key),
+          modemWrite: (vehicle, chunk) => {
+            modemBytes.push(chunk);
+            const list = modemByVehicle.get(vehicle) ?? [];
+            list.push(chunk);
+            modemByVehicle.set(vehicle, list);
+          },
           published: (json) => published.push(json),
           rawId: (kind, id) => {
             raw[kind].add(id);
@@ -78,11 +111,31 @@ describe('privacy proof: nothing personal leaves the vehicle', function () {
         },
       });
     } finally {
+      process.stdout.write = saved.out;
+      process.stderr.write = saved.err;
       configureLogging({ destination: { write: (line: string) => process.stderr.write(line) }, level });
+      store.close();
     }
+    // The backend's store: its file and every row.
+    for (const f of readdirSync(outboxDir).filter((name) => name.startsWith('backend-store'))) {
+      const bytes = readFileSync(join(outboxDir, f));
+      storeBytes.push(bytes);
+      storeText += bytes.toString('latin1');
+    }
+    const storeDb = new Database(storePath, { readonly: true });
+    for (const { name } of storeDb.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>) {
+      const rows = storeDb.prepare(`SELECT * FROM "${name}"`).all();
+      if (name === 'reports') storeRows = rows.length;
+      storeText += JSON.stringify(rows);
+    }
+    storeDb.close();
     // The outbox databases: their raw bytes (free pages included) and every row of every table.
-    const files = readdirSync(outboxDir);
-    for (const f of files) outboxText += readFileSync(join(outboxDir, f)).toString('latin1');
+    const files = readdirSync(outboxDir).filter((name) => !name.startsWith('backend-store'));
+    for (const f of files) {
+      const bytes = readFileSync(join(outboxDir, f));
+      outboxBytes.push(bytes);
+      outboxText += bytes.toString('latin1');
+    }
     for (const f of files.filter((name) => name.endsWith('.db'))) {
       const db = new Database(join(outboxDir, f), { readonly: true });
       for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>) {
@@ -110,6 +163,90 @@ describe('privacy proof: nothing personal leaves the vehicle', function () {
     assert.ok(logLines.length > 100, `log lines ${logLines.length}`);
     assert.ok(logLines.some((l) => l.includes('personal telegram dropped')), 'the IBIS reader dropped staff numbers');
     assert.ok(outboxText.length > 1000 && outboxRows > 0, `outbox: ${outboxText.length} bytes, ${outboxRows} rows`);
+    assert.ok(storeRows >= report.delivery.delivered && storeRows > 20, `the backend stored ${storeRows} reports`);
+    assert.equal(appKeys.size, report.vehicles, 'each vehicle has its AppKey');
+  });
+
+  /** Every frame decoded (hex from the modem, base64 from the network server), with every other channel, in one index. */
+  function buildIndex(): { index: LeakIndex; modemFrames: number; networkFrames: number; keyLines: number } {
+    const index = new LeakIndex();
+    let modemFrames = 0;
+    let networkFrames = 0;
+    let keyLines = 0;
+    const recvTime = Date.UTC(2026, 10, 23, 8);
+    const frames: Array<{ fPort: number; bytes: Buffer; where: string }> = [];
+    const decodeInto = (fPort: number, bytes: Buffer, where: string): void => {
+      frames.push({ fPort, bytes, where });
+    };
+    const decodeAll = (): void => {
+      for (const { fPort, bytes, where } of frames.splice(0)) decodeFrame(fPort, bytes, where);
+    };
+    const decodeFrame = (fPort: number, bytes: Buffer, where: string): void => {
+      index.addBytes(bytes);
+      let decoded;
+      try {
+        decoded = decodeUplink(fPort, bytes, recvTime);
+      } catch (error) {
+        assert.fail(`an undecodable frame ${where} (fPort ${fPort}, ${bytes.length} B) could hide anything: ${(error as Error).message}`);
+      }
+      index.addDecoded(decoded);
+    };
+    index.channel('modem lines');
+    for (const chunks of modemByVehicle.values()) {
+      for (const line of Buffer.concat(chunks).toString('latin1').split(/\r?\n/)) {
+        // The one line that must carry the AppKey: to the module, to set it. Nothing else may.
+        if (/^(AT\+APPKEY=|mac set appkey )/i.test(line)) {
+          keyLines++;
+          continue;
+        }
+        index.addText(line);
+        const send = /^AT\+SEND=(\d+):([0-9A-Fa-f]*)$/.exec(line) ?? /^mac tx (?:cnf|uncnf) (\d+) ([0-9A-Fa-f]+)$/.exec(line);
+        if (send) {
+          decodeInto(Number(send[1]), Buffer.from(send[2]!, 'hex'), 'to the modem');
+          modemFrames++;
+        }
+      }
+    }
+    index.channel('frames decoded from the modem lines');
+    decodeAll();
+    index.channel('network server JSON');
+    for (const json of published) {
+      index.addText(json);
+      const event = JSON.parse(json) as { fPort?: number; data?: string; uplink_message?: { f_port?: number; frm_payload?: string } };
+      const fPort = event.fPort ?? event.uplink_message?.f_port;
+      const data = event.data ?? event.uplink_message?.frm_payload;
+      if (fPort !== undefined && data !== undefined) {
+        decodeInto(fPort, Buffer.from(data, 'base64'), 'from the network server');
+        networkFrames++;
+      }
+    }
+    index.channel('frames decoded from the network server JSON');
+    decodeAll();
+    index.channel('logs (trace)').addText(logLines.join(''));
+    index.channel('stdout and stderr').addText(processOutput.join(''));
+    index.channel('outbox files').addText(outboxText);
+    for (const b of outboxBytes) index.addBytes(b);
+    index.channel('backend store').addText(storeText);
+    for (const b of storeBytes) index.addBytes(b);
+    return { index, modemFrames, networkFrames, keyLines };
+  }
+
+  it('decodes every frame and finds no raw identifier, binary or as text, no SHA-1/SHA-256/constant-key HMAC of one, and no AppKey byte anywhere', () => {
+    const { index, modemFrames, networkFrames, keyLines } = buildIndex();
+    assert.ok(modemFrames >= report.frames.count, `frames decoded from the modem lines: ${modemFrames} of ${report.frames.count} sent`);
+    assert.equal(networkFrames, published.length, 'every published uplink carried a frame and it decoded');
+    assert.ok(keyLines >= report.vehicles, `the AppKey went to each modem once per start (${keyLines} lines)`);
+    assert.ok(index.binaryBytes > 10_000 && index.textChars > 100_000, `indexed ${index.binaryBytes} B binary, ${index.textChars} chars of text`);
+    let checked = 0;
+    const check = (what: string, leak: string | undefined) => {
+      assert.equal(leak, undefined, `${what}: found ${leak}`);
+      checked++;
+    };
+    for (const id of raw['staff-number']) check(`staff number ${id}`, index.staffNumber(id));
+    for (const id of raw['camera-track']) check(`camera track ${id}`, index.cameraTrack(id));
+    for (const id of raw.radio) check(`radio address ${id}`, index.mac(id));
+    for (const [vehicle, key] of appKeys) check(`AppKey of ${vehicle}`, index.key(key));
+    assert.ok(checked > 300, `${checked} identifiers and keys checked`);
   });
 
   it('writes no raw identifier and no unkeyed hash of one to the modem, the network, the logs or the outbox', () => {
@@ -118,6 +255,7 @@ describe('privacy proof: nothing personal leaves the vehicle', function () {
       network: published.join('\n'),
       logs: logLines.join(''),
       outbox: outboxText,
+      // stdout, stderr and the backend store are searched by the decoding check above (leak-index.ts).
     };
     let checked = 0;
     for (const [kind, ids] of Object.entries(raw)) {
@@ -135,7 +273,7 @@ describe('privacy proof: nothing personal leaves the vehicle', function () {
   });
 
   it('keeps pseudonyms, too, inside the vehicle', () => {
-    const out = [Buffer.concat(modemBytes).toString('latin1'), published.join('\n'), outboxText].join('\n');
+    const out = [Buffer.concat(modemBytes).toString('latin1'), published.join('\n'), outboxText, storeText].join('\n');
     const pseudonyms = [...new Set(radioPairs.map((p) => p.pseudonym)), ...cameraPseudonyms];
     for (const p of pseudonyms) assert.ok(!out.includes(p), `pseudonym ${p} left the vehicle`);
   });

@@ -16,7 +16,7 @@ describe('occupancy gateway --check', function () {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'check-'));
-    writeFileSync(join(dir, 'secrets.yaml'), 'appKey: 000102030405060708090a0b0c0d0e0f\n');
+    writeFileSync(join(dir, 'secrets.yaml'), 'devEui: 70b3d57ed0010295\nappKey: 000102030405060708090a0b0c0d0e0f\n');
     chmodSync(join(dir, 'secrets.yaml'), 0o600);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,5 +46,26 @@ uplink: { outboxPath: /tmp/outbox.db }
     assert.notEqual(r.status, 0);
     assert.match(r.stderr + r.stdout, /modem\.dialect/);
     assert.doesNotMatch(r.stderr + r.stdout, /at .*\.ts:\d+/, 'an error for people, not a stack trace');
+  });
+
+  it('refuses the secrets file of another vehicle, and a broken one without showing the key', () => {
+    const key = '98929b92c49edba9676d646d3b612456';
+    const config = `${base}modem: { dialect: rn2483, port: /dev/null }\nestimation: { useModel: false }\n`;
+    writeFileSync(join(dir, 'secrets.yaml'), `devEui: 70b3d57ed0010296\nappKey: ${key}\n`);
+    const wrong = check(config);
+    assert.equal(wrong.status, 2, wrong.stderr);
+    assert.match(wrong.stderr, /secrets\.devEui: .*belongs to DevEUI 70B3D57ED0010296, but the config is for 70B3D57ED0010295/);
+    for (const broken of [`devEui: 70b3d57ed0010295\nappKey: [${key}\n`, `devEui: 70b3d57ed0010295\nappKey: *${key}\n`, `devEui: 70b3d57ed0010295\n${key}: 1\n`]) {
+      writeFileSync(join(dir, 'secrets.yaml'), broken);
+      const r = check(config);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /configuration error: secrets/);
+      for (const form of [key, key.toUpperCase(), key.slice(0, 8), key.slice(-8)]) assert.ok(!(r.stdout + r.stderr).includes(form), `${form} in:\n${r.stderr}`);
+    }
+    writeFileSync(join(dir, 'secrets.yaml'), `devEui: 70B3D57ED0010295\nappKey: ${key}\n`);
+    const ok = check(config);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /secrets ok: for DevEUI 70B3D57ED0010295/);
+    assert.ok(!ok.stdout.includes(key));
   });
 });

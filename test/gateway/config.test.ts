@@ -50,7 +50,7 @@ describe('gateway config', () => {
 
     it('refuses a secrets file that others may read', () => {
       const path = join(dir, 'secrets.yaml');
-      writeFileSync(path, 'appKey: 000102030405060708090a0b0c0d0e0f\n');
+      writeFileSync(path, 'devEui: 70b3d57ed0010295\nappKey: 000102030405060708090a0b0c0d0e0f\n');
       chmodSync(path, 0o644);
       assert.throws(() => loadGatewaySecrets(path), /chmod 600/);
       chmodSync(path, 0o600);

@@ -28,7 +28,7 @@ describe('the vehicle modem chosen by modem.dialect', () => {
       const { air } = radioWorld(clock, rng);
       const opened: SerialSettings[] = [];
       let heard: ReturnType<typeof tapLines> = [];
-      const modem = vehicleModem(config, { appKey: TEST_DEVICE.appKey }, clock, async (settings) => {
+      const modem = vehicleModem(config, { devEui: TEST_DEVICE.devEui, appKey: TEST_DEVICE.appKey }, clock, async (settings) => {
         opened.push(settings);
         const [host, device] = createDuplexPair();
         heard = tapLines(device, clock);
@@ -49,7 +49,7 @@ describe('the vehicle modem chosen by modem.dialect', () => {
   it('takes a baud rate from the config over the dialect default', async () => {
     const config = parseGatewayConfig({ ...CONFIG, modem: { dialect: 'rn2483', port: '/dev/ttyAMA0', baudRate: 19200 } });
     const opened: SerialSettings[] = [];
-    const modem = vehicleModem(config, { appKey: TEST_DEVICE.appKey }, new VirtualClock(0), async (settings) => {
+    const modem = vehicleModem(config, { devEui: TEST_DEVICE.devEui, appKey: TEST_DEVICE.appKey }, new VirtualClock(0), async (settings) => {
       opened.push(settings);
       throw new DisconnectedError(`cannot open ${settings.path}: ENOENT`);
     });

@@ -37,7 +37,7 @@ function run(dbPath: string, logPath: string, counterPath: string, seed: number)
     writeSync(sideLog, `${line}\n`);
     fsyncSync(sideLog);
   };
-  logLine(`R ${outbox.restarts} ${outbox.nextSeq}`);
+  logLine(`R ${outbox.restarts} ${outbox.nextSeq} ${outbox.epoch}`);
   process.stdout.write('ready\n');
   let clock = 1_000_000;
   for (;;) {
@@ -47,7 +47,9 @@ function run(dbPath: string, logPath: string, counterPath: string, seed: number)
     logLine(`A ${stored.seq} ${key}`);
     if (rng.chance(0.5)) {
       const due = outbox.due(clock - 5000, rng.int(1, 6));
-      // What goes on air is read from the outbox: log it as sent, then record the send.
+      // What goes on air is read from the outbox: the epoch mark learns it (as the scheduler's
+      // transmit does), log it as sent, then record the send.
+      outbox.beforeSend(due.map((r) => r.seq));
       for (const r of due) logLine(`S ${r.seq} ${r.departure}`);
       outbox.markSent(
         due.map((r) => r.seq),

@@ -48,7 +48,7 @@ function loadCodec(): Ts013Codec {
 function viaFrames(fPort: number, bytes: Uint8Array, recvTime: number): CodecResult {
   try {
     const up = decodeUplink(fPort, bytes, recvTime);
-    if (up.kind === 'stopBatch') return { data: { kind: up.kind, reports: up.reports.map((r) => ({ ...r, departure: new Date(r.departure).toISOString() })) } };
+    if (up.kind === 'stopBatch') return { data: { kind: up.kind, outboxEpoch: up.epoch, reports: up.reports.map((r) => ({ ...r, departure: new Date(r.departure).toISOString() })) } };
     return { data: { kind: up.kind, ...up.message } };
   } catch (error) {
     if (error instanceof ProtocolError) return { errors: [error.message] };
@@ -96,8 +96,8 @@ describe('TS013 codec (backend/codec/ts013-codec.js)', () => {
 
   it('decodes stop batches exactly as frames.ts does', () => {
     fc.assert(
-      fc.property(stopReportsArb, fc.integer({ min: 0, max: 3_600_000 }), (reports: StopReport[], delay) => {
-        const bytes = encodeStopBatch(reports, reports[reports.length - 1]!.departure + delay);
+      fc.property(stopReportsArb, fc.integer({ min: 0, max: 3_600_000 }), fc.integer({ min: 0, max: 16_383 }), (reports: StopReport[], delay, epoch) => {
+        const bytes = encodeStopBatch(reports, reports[reports.length - 1]!.departure + delay, epoch);
         const recv = new Date(reports[reports.length - 1]!.departure + delay);
         const result = codec.decodeUplink({ bytes: [...bytes], fPort: FPORT.stopBatch, recvTime: recv });
         assert.deepEqual(result.errors, undefined);

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { VirtualClock } from '../../../common/clock.js';
 import { parseChirpStackUplink, parseTtsUplink } from '../../../backend/ingest/network-events.js';
 import { UplinkProcessor } from '../../../backend/ingest/uplink-processor.js';
+import { SqliteReportStore } from '../../../backend/store/report-store.js';
 import { receivedBeyond } from '../../../proto/ack-ranges.js';
 import { decodeDownlink, encodeHealth, encodeLive, encodeStopBatch, type StopReport } from '../../../proto/frames.js';
 
@@ -137,7 +141,7 @@ describe('UplinkProcessor', () => {
     p.handle(envelope([rep(1), rep(2)]));
     assert.equal(acks.length, 2, 'a duplicate means our ack did not arrive: ack again');
     p.downlinkSent(DEV);
-    const health = encodeHealth({ uptimeMin: 60, outboxDepth: 4, oldestPendingSeq: 3, sensorFaults: 0, airtimeTodayMs: 900, modelVersion: 0, softwareVersion: 100, restarts: 1, outboxDropped: 0, liveSkipped: 0, newestSeq: 6 });
+    const health = encodeHealth({ uptimeMin: 60, outboxDepth: 4, oldestPendingSeq: 3, sensorFaults: 0, airtimeTodayMs: 900, modelVersion: 0, softwareVersion: 100, restarts: 1, outboxDropped: 0, liveSkipped: 0, newestSeq: 6, outboxEpoch: 0, appendFailures: 0, reportsHeld: 0 });
     p.handle({ devEui: DEV, fPort: 3, fCnt: ++fCnt, payload: health, receivedAt: T0 });
     assert.deepEqual(acks[2], { through: 2, runs: [4] }, 'reports 3..6 the gateway has were never heard');
   });
@@ -163,3 +167,66 @@ describe('network server events', () => {
     assert.throws(() => parseChirpStackUplink('not json', 0), /not JSON/);
   });
 });
+
+describe('UplinkProcessor with outbox epochs', () => {
+  const batch = (epoch: number, seqs: number[]) => ({
+    devEui: DEV, fPort: 2, fCnt: 1, payload: encodeStopBatch(seqs.map(rep), T0 + 3_600_000, epoch), receivedAt: T0 + 3_600_000,
+  });
+
+  it('takes the same seqs again under a new epoch (a gateway whose outbox started over), and de-duplicates within each', () => {
+    const got: string[] = [];
+    const p = new UplinkProcessor(new VirtualClock(T0), { report: (_d, r) => got.push(`${r.seq}`) }, undefined);
+    p.handle(batch(4242, [1, 2, 3, 4, 5]));
+    p.handle(batch(977, [1, 2, 3]));
+    p.handle(batch(977, [2, 3, 4]));
+    assert.deepEqual(got, ['1', '2', '3', '4', '5', '1', '2', '3', '4'], 'nothing of the new epoch taken for a duplicate');
+    assert.equal(p.counters.duplicateReports, 2);
+    assert.equal(p.counters.epochChanges, 1);
+    assert.equal(p.receivedThrough(DEV), 4, 'through counts in the epoch the device numbers under now');
+  });
+
+  it('acks in the new epoch once the health frame announces it', () => {
+    const acks: Array<{ through: number; runs: number[] }> = [];
+    const p = new UplinkProcessor(new VirtualClock(T0), { report: () => undefined }, {
+      send: (_d, fPort, payload) => {
+        const d = decodeDownlink(fPort, payload);
+        if (d.kind === 'ack') acks.push(d.message);
+      },
+    }, { ack: { minIntervalMs: 0, spreadOverDay: false } });
+    p.handle(batch(11, range(1, 30)));
+    p.downlinkSent(DEV);
+    assert.deepEqual(acks[0], { through: 30, runs: [] });
+    const health = encodeHealth({
+      uptimeMin: 0, outboxDepth: 2, oldestPendingSeq: 1, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: 100, restarts: 1, outboxDropped: 0, liveSkipped: 0,
+      newestSeq: 2, outboxEpoch: 12, appendFailures: 0, reportsHeld: 0,
+    });
+    p.handle({ devEui: DEV, fPort: 3, fCnt: 2, payload: health, receivedAt: T0 });
+    assert.deepEqual(acks[1], { through: 0, runs: [2] }, 'a new outbox: its reports 1 and 2 are missing, not long acknowledged');
+  });
+
+  it('keeps reports of both epochs apart in the SQLite store, across a restart', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'store-epoch-'));
+    try {
+      const path = join(dir, 'reports.db');
+      const got: number[] = [];
+      let store = new SqliteReportStore(path);
+      let p = new UplinkProcessor(new VirtualClock(T0), { report: (_d, r) => got.push(r.seq) }, undefined, { store });
+      p.handle(batch(100, [1, 2, 3]));
+      p.handle(batch(200, [1, 2]));
+      store.close();
+      store = new SqliteReportStore(path);
+      p = new UplinkProcessor(new VirtualClock(T0), { report: (_d, r) => got.push(r.seq) }, undefined, { store });
+      p.handle(batch(200, [1, 2, 3]));
+      p.handle(batch(100, [3]));
+      assert.deepEqual(got, [1, 2, 3, 1, 2, 3], 'after the restart only 200/3 is new');
+      assert.deepEqual(store.since(0, 10).map((r) => `${r.epoch}/${r.seq}`), ['100/1', '100/2', '100/3', '200/1', '200/2', '200/3']);
+      store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}

@@ -49,8 +49,9 @@ describe('Outbox under SIGKILL at random moments', function () {
     let starts = 0;
     let acked = 0;
     let previousStartSeq = 0;
+    const epochs = new Set<string>();
     for (const line of lines) {
-      const [kind, a, b] = line.split(' ');
+      const [kind, a, b, c] = line.split(' ');
       if (kind === 'A') bind(Number(a), Number(b), 'append');
       else if (kind === 'S') bind(Number(a), Number(b), 'send');
       else if (kind === 'K') acked = Math.max(acked, Number(a));
@@ -60,9 +61,11 @@ describe('Outbox under SIGKILL at random moments', function () {
         const nextSeq = Number(b);
         assert.ok(nextSeq > Math.max(0, ...[...keyOfSeq.keys()].filter((s) => s >= previousStartSeq)), `after a kill, numbering resumes past every committed seq (${nextSeq})`);
         previousStartSeq = nextSeq;
+        epochs.add(c!);
       }
     }
     assert.equal(starts, KILLS);
+    assert.equal(epochs.size, 1, `a kill never changes the outbox epoch (only a lost tail or a new file does): ${[...epochs].join(', ')}`);
     const appended = lines.filter((l) => l.startsWith('A ')).length;
     assert.ok(appended > KILLS * 5, `the child did little work (${appended} appends): the test would prove nothing`);
 

@@ -31,7 +31,7 @@ describe('UplinkScheduler', () => {
   it('sends a health frame after start, then the live level first after each departure', async () => {
     const { clock, outbox, scheduler, sent, modem } = rig();
     let health: Health | undefined;
-    scheduler.healthSource = () => (health = { uptimeMin: 0, outboxDepth: outbox.size, oldestPendingSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: 100, restarts: 1, outboxDropped: 0, liveSkipped: 0, newestSeq: outbox.nextSeq - 1 });
+    scheduler.healthSource = () => (health = { uptimeMin: 0, outboxDepth: outbox.size, oldestPendingSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: 100, restarts: 1, outboxDropped: 0, liveSkipped: 0, newestSeq: outbox.nextSeq - 1, outboxEpoch: outbox.epoch, appendFailures: 0, reportsHeld: 0 });
     scheduler.start();
     await clock.advance(60_000);
     assert.deepEqual(sent.map((f) => f.fPort), [3]);
