@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { VirtualClock } from '../../../common/clock.js';
 import { parseChirpStackUplink, parseTtsUplink } from '../../../backend/ingest/network-events.js';
 import { UplinkProcessor } from '../../../backend/ingest/uplink-processor.js';
+import { MemoryReportStore } from '../../../backend/store/report-store.js';
 import { receivedBeyond } from '../../../proto/ack-ranges.js';
 import { decodeDownlink, encodeHealth, encodeLive, encodeStopBatch, type StopReport } from '../../../proto/frames.js';
 
@@ -140,6 +141,27 @@ describe('UplinkProcessor', () => {
     const health = encodeHealth({ uptimeMin: 60, outboxDepth: 4, oldestPendingSeq: 3, sensorFaults: 0, airtimeTodayMs: 900, modelVersion: 0, softwareVersion: 100, restarts: 1, outboxDropped: 0, liveSkipped: 0, newestSeq: 6 });
     p.handle({ devEui: DEV, fPort: 3, fCnt: ++fCnt, payload: health, receivedAt: T0 });
     assert.deepEqual(acks[2], { through: 2, runs: [4] }, 'reports 3..6 the gateway has were never heard');
+  });
+});
+
+describe('UplinkProcessor durability', () => {
+  it('makes the store durable, the device state included, before an ack goes down; other state within a second', async () => {
+    const clock = new VirtualClock(T0);
+    const order: string[] = [];
+    const store = new MemoryReportStore();
+    const saveDevice = store.saveDevice.bind(store);
+    store.saveDevice = (devEui, state) => {
+      order.push(`save through=${state.through}`);
+      saveDevice(devEui, state);
+    };
+    (store as MemoryReportStore & { sync(): void }).sync = () => order.push('sync');
+    const p = new UplinkProcessor(clock, { report: () => undefined }, { send: () => order.push('send ack') }, { store, ack: { minIntervalMs: 3_600_000, spreadOverDay: false } });
+    p.handle(envelope([rep(1), rep(2)]));
+    assert.deepEqual(order, ['save through=2', 'sync', 'send ack']);
+    p.handle(envelope([rep(3)]));
+    assert.deepEqual(order.length, 3, 'no ack due: the state waits');
+    await clock.advance(1000);
+    assert.deepEqual(order.slice(3), ['save through=3']);
   });
 });
 
