@@ -442,7 +442,13 @@ export class UplinkProcessor {
       this.dirty.add(devEui);
       this.flushTimer ??= this.clock.setTimeout(() => {
         this.flushTimer = undefined;
-        this.flush();
+        try {
+          this.flush();
+        } catch (error) {
+          // Nothing waits on this write; the next save tries again.
+          this.counters.storeErrors++;
+          log.error({ error: (error as Error).message }, 'could not save device state');
+        }
       }, this.saveDelayMs);
       return;
     }
