@@ -179,7 +179,7 @@ export class UplinkProcessor {
       session.digest = base.fCntDigest;
       const fresh: DeviceState = {
         through: base.through, lastAckAt: base.lastAckAt, day: base.day, acksToday: base.acksToday, downlinksToday: base.downlinksToday,
-        beyond: new Set(known?.beyond ?? []), knownUpTo: 0, wantAck: false, pendingSince: undefined, timer: undefined, lastLiveSeq: undefined,
+        beyond: new Set(known?.beyond ?? []), knownUpTo: (known?.beyond ?? []).reduce((a, b) => Math.max(a, b), 0), wantAck: false, pendingSince: undefined, timer: undefined, lastLiveSeq: undefined,
         epoch: base.epoch ?? 0, session, lastSeenAt: base.lastSeenAt,
       };
       this.compact(fresh);
@@ -311,7 +311,7 @@ export class UplinkProcessor {
     s.wantAck = true;
     const fresh: StopReport[] = [];
     const anchored = s.through > 0 || s.beyond.size > 0 || s.knownUpTo > 0;
-    const upTo = Math.max(s.through, s.knownUpTo, ...s.beyond) + this.seqWindow;
+    const upTo = Math.max(s.through, s.knownUpTo) + this.seqWindow;
     for (const report of reports) {
       if (report.seq <= s.through || s.beyond.has(report.seq)) {
         this.counters.duplicateReports++;
@@ -327,6 +327,7 @@ export class UplinkProcessor {
         // it is acknowledged and leaves the outbox) but never store or publish it.
         this.counters.rejectedReports++;
         s.beyond.add(report.seq);
+        s.knownUpTo = Math.max(s.knownUpTo, report.seq);
         continue;
       }
       fresh.push(report);
@@ -447,7 +448,13 @@ export class UplinkProcessor {
       this.dirty.add(devEui);
       this.flushTimer ??= this.clock.setTimeout(() => {
         this.flushTimer = undefined;
-        this.flush();
+        try {
+          this.flush();
+        } catch (error) {
+          // Nothing waits on this write; the next save tries again.
+          this.counters.storeErrors++;
+          log.error({ error: (error as Error).message }, 'could not save device state');
+        }
       }, this.saveDelayMs);
       return;
     }
@@ -474,7 +481,10 @@ export class UplinkProcessor {
     const now = this.clock.now();
     this.rollDay(s, now);
     if (s.pendingSince !== undefined) {
-      if (now - s.pendingSince < this.policy.pendingTimeoutMs) return;
+      if (now - s.pendingSince < this.policy.pendingTimeoutMs) {
+        this.save(devEui, s);
+        return;
+      }
       // No notice came: count it as sent now and go on.
       this.settlePending(s, now);
     }

@@ -12,7 +12,8 @@ import { MqttIngest } from '../../../backend/ingest/mqtt-ingest.js';
 import { UplinkProcessor } from '../../../backend/ingest/uplink-processor.js';
 import { capacitiesByType } from '../../../backend/ingest/vehicle-capacities.js';
 import { MemoryReportStore, SqliteReportStore } from '../../../backend/store/report-store.js';
-import { encodeLive, encodeStopBatch, Level, type StopReport } from '../../../proto/frames.js';
+import { encodeLive, encodeStopBatch, Level, type StopReport, type Uplink } from '../../../proto/frames.js';
+import { epochOf } from '../../../backend/ingest/frame-epoch.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 const TRAM = '70b3d57ed001029d'; // MGT-K1 no. 669: 50 seats + 68 standing = 118 places
@@ -224,5 +225,14 @@ describe('backend trust: the downlink budget', () => {
     b.p.joined(TRAM);
     b.p.handle(batch(TRAM, 0, [rep(2)]));
     assert.equal(b.p.counters.sessionsStarted, 1, 'the JoinAccept counted once, from the uplinks');
+  });
+});
+
+describe('backend trust: the outbox epoch', () => {
+  it('is read from a batch or a health frame; live frames carry none', () => {
+    const reports: StopReport[] = [];
+    assert.equal(epochOf({ kind: 'stopBatch', fPort: 2, reports, epoch: 3 } as unknown as Uplink), 3);
+    assert.equal(epochOf({ kind: 'health', fPort: 3, message: { outboxEpoch: 7 } } as unknown as Uplink), 7);
+    assert.equal(epochOf({ kind: 'live', fPort: 1, message: { seq: 4 } } as unknown as Uplink), undefined, 'live frames carry none');
   });
 });

@@ -39,6 +39,7 @@ async function startBackend(url: string, storePath: string, clean?: boolean) {
     /** As a crash would: the connection drops, nothing is said to the broker. */
     kill: async () => {
       await client.endAsync(true);
+      processor.close();
       store.close();
     },
   };

@@ -101,6 +101,7 @@ for (const kind of stores) {
       assert.deepEqual(stored, expected, 'stored once');
       for (const x of [a, b]) {
         await x.client.endAsync();
+        x.processor.close();
         await x.store.close();
       }
     });

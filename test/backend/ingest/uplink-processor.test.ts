@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { VirtualClock } from '../../../common/clock.js';
 import { parseChirpStackUplink, parseTtsUplink } from '../../../backend/ingest/network-events.js';
 import { UplinkProcessor } from '../../../backend/ingest/uplink-processor.js';
-import { SqliteReportStore } from '../../../backend/store/report-store.js';
+import { MemoryReportStore, SqliteReportStore } from '../../../backend/store/report-store.js';
 import { receivedBeyond } from '../../../proto/ack-ranges.js';
 import { decodeDownlink, encodeHealth, encodeLive, encodeStopBatch, type StopReport } from '../../../proto/frames.js';
 
@@ -147,6 +147,27 @@ describe('UplinkProcessor', () => {
   });
 });
 
+describe('UplinkProcessor durability', () => {
+  it('makes the store durable, the device state included, before an ack goes down; other state within a second', async () => {
+    const clock = new VirtualClock(T0);
+    const order: string[] = [];
+    const store = new MemoryReportStore();
+    const saveDevice = store.saveDevice.bind(store);
+    store.saveDevice = (devEui, state) => {
+      order.push(`save through=${state.through}`);
+      saveDevice(devEui, state);
+    };
+    (store as MemoryReportStore & { sync(): void }).sync = () => order.push('sync');
+    const p = new UplinkProcessor(clock, { report: () => undefined }, { send: () => order.push('send ack') }, { store, ack: { minIntervalMs: 3_600_000, spreadOverDay: false } });
+    p.handle(envelope([rep(1), rep(2)]));
+    assert.deepEqual(order, ['save through=2', 'sync', 'send ack']);
+    p.handle(envelope([rep(3)]));
+    assert.deepEqual(order.length, 3, 'no ack due: the state waits');
+    await clock.advance(1000);
+    assert.deepEqual(order.slice(3), ['save through=3']);
+  });
+});
+
 describe('network server events', () => {
   it('read ChirpStack v4 events with zero fields left out', () => {
     const e = parseChirpStackUplink(JSON.stringify({ time: '2026-11-23T08:00:00Z', deviceInfo: { devEui: '70B3D57ED001029D' }, fPort: 2, data: 'AQI=' }), 0);
@@ -169,8 +190,10 @@ describe('network server events', () => {
 });
 
 describe('UplinkProcessor with outbox epochs', () => {
+  // Frames of one session: the frame counter goes up (the back office refuses a repeated one with other contents).
+  let batchFCnt = 0;
   const batch = (epoch: number, seqs: number[]) => ({
-    devEui: DEV, fPort: 2, fCnt: 1, payload: encodeStopBatch(seqs.map(rep), T0 + 3_600_000, epoch), receivedAt: T0 + 3_600_000,
+    devEui: DEV, fPort: 2, fCnt: ++batchFCnt, payload: encodeStopBatch(seqs.map(rep), T0 + 3_600_000, epoch), receivedAt: T0 + 3_600_000,
   });
 
   it('takes the same seqs again under a new epoch (a gateway whose outbox started over), and de-duplicates within each', () => {
@@ -200,7 +223,7 @@ describe('UplinkProcessor with outbox epochs', () => {
       uptimeMin: 0, outboxDepth: 2, oldestPendingSeq: 1, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: 100, restarts: 1, outboxDropped: 0, liveSkipped: 0,
       newestSeq: 2, outboxEpoch: 12, appendFailures: 0, reportsHeld: 0,
     });
-    p.handle({ devEui: DEV, fPort: 3, fCnt: 2, payload: health, receivedAt: T0 });
+    p.handle({ devEui: DEV, fPort: 3, fCnt: ++batchFCnt, payload: health, receivedAt: T0 });
     assert.deepEqual(acks[1], { through: 0, runs: [2] }, 'a new outbox: its reports 1 and 2 are missing, not long acknowledged');
   });
 

@@ -150,7 +150,9 @@ for (const backing of backings) {
       await p.idle();
       assert.deepEqual(got, [1, 2, 3, 4, 5]);
       assert.equal(p.receivedThrough(DEV), 5);
+      p.close(); // saves the device state it put off
       assert.equal((await store.device(DEV))?.state.through, 5);
+      assert.equal((await store.device(DEV))?.state.fCnt, 2);
     });
   });
 }
