@@ -39,7 +39,15 @@ var SCHEMA = {
       {"id":8,"name":"restarts","type":"uint32","repeated":false,"presence":false},
       {"id":9,"name":"outboxDropped","type":"uint32","repeated":false,"presence":false},
       {"id":10,"name":"liveSkipped","type":"uint32","repeated":false,"presence":false},
-      {"id":11,"name":"newestSeq","type":"uint32","repeated":false,"presence":false}
+      {"id":11,"name":"newestSeq","type":"uint32","repeated":false,"presence":false},
+      {"id":12,"name":"estimatorMode","type":"enum","repeated":false,"presence":false},
+      {"id":13,"name":"calibrationTrips","type":"uint32","repeated":false,"presence":false},
+      {"id":14,"name":"inOutPermilleOff","type":"sint32","repeated":false,"presence":false},
+      {"id":15,"name":"cameraScalePermilleOff","type":"sint32","repeated":false,"presence":false},
+      {"id":16,"name":"worstDoorPermilleOff","type":"sint32","repeated":false,"presence":false},
+      {"id":17,"name":"worstDoor","type":"uint32","repeated":false,"presence":false},
+      {"id":18,"name":"guardModelErrorTenths","type":"uint32","repeated":false,"presence":false},
+      {"id":19,"name":"guardSumErrorTenths","type":"uint32","repeated":false,"presence":false}
     ],
     "Ack": [
       {"id":1,"name":"through","type":"uint32","repeated":false,"presence":false},
