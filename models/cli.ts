@@ -4,7 +4,10 @@ import type { Command } from 'commander';
 import { configureLogging } from '../common/log.js';
 import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { loadScenario } from '../simulator/scenario.js';
+import { ConfigError } from '../common/errors.js';
 import { evaluateScenario, type Metrics } from './evaluate.js';
+import { runSweep, SWEEP_SCENARIOS, sweepTable } from './sweep.js';
+import { sweepSvg } from './sweep-svg.js';
 import { DEFAULT_PLAN } from './training/plan.js';
 import { SHIPPED_MODEL } from './shipped-model.js';
 import { trainLoadModel } from './training/train-load-model.js';
@@ -39,21 +42,55 @@ export function registerModelCommands(program: Command): void {
 
   model
     .command('evaluate')
-    .description('score the model and the baselines on a scenario against ground truth')
-    .requiredOption('--scenario <name|file>', 'scenario name or file (the holdout-* scenarios were never used in training)')
+    .description('score the model and the baselines on a scenario against ground truth, or over a grid of sensor quality (--sweep)')
+    .option('--scenario <name|file>', 'scenario name or file (the holdout-* scenarios were never used in training)')
+    .option('--sweep', `a grid of door-counter and camera quality on held-out scenarios (default ${SWEEP_SCENARIOS.join(', ')})`)
+    .option('--scenarios <names>', 'with --sweep: comma-separated scenario names or files instead of the default held-out ones')
     .option('--model <file>', 'ONNX model', SHIPPED_MODEL)
     .option('--json <file>', 'write the evaluation as JSON')
-    .action(async (o: { scenario: string; model: string; json?: string }) => {
+    .option('--svg <file>', 'with --sweep: write a plot of the sweep')
+    .action(async (o: { scenario?: string; sweep?: boolean; scenarios?: string; model: string; json?: string; svg?: string }) => {
       configureLogging({ level: 'warn' });
+      if (!o.sweep && !o.scenario) throw new ConfigError('--scenario', 'give a scenario, or --sweep for the grid of sensor quality');
       const loaded = await OnnxLoadModel.load(o.model);
-      const progress = (done: number, samples: number) => process.stderr.write(`\r  simulating ${o.scenario}: ${Math.round(done * 100)} %, ${samples} stop events   `);
-      const report = await evaluateScenario(loadScenario(o.scenario), loaded, progress);
-      process.stderr.write('\n');
-      await loaded.close();
-      if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
-      console.log(`${report.scenario}: ${report.stopEvents} stop events, mean design capacity ${report.capacity}`);
-      console.log(line(`model ${report.model.version}`.slice(0, 12), report.model));
-      console.log(line('running sum', report.baselines.runningSum));
-      console.log(line('camera only', report.baselines.cameraOnly));
+      try {
+        if (o.sweep) await sweep(loaded, o);
+        else await single(loaded, o.scenario!, o.json);
+      } finally {
+        await loaded.close();
+      }
     });
+}
+
+async function single(loaded: OnnxLoadModel, scenario: string, json: string | undefined): Promise<void> {
+  const progress = (done: number, samples: number) => process.stderr.write(`\r  simulating ${scenario}: ${Math.round(done * 100)} %, ${samples} stop events   `);
+  const report = await evaluateScenario(loadScenario(scenario), loaded, progress);
+  process.stderr.write('\n');
+  if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`${report.scenario}: ${report.stopEvents} stop events, mean design capacity ${report.capacity}`);
+  console.log(line(`model ${report.model.version}`.slice(0, 12), report.model));
+  console.log(line('  + guard', report.modelGuarded) + `  (running sum on ${(report.modelGuarded.fallbackShare * 100).toFixed(1)} % of departures)`);
+  console.log(line('running sum', report.baselines.runningSum));
+  console.log(line('camera only', report.baselines.cameraOnly));
+  console.log(line('calibr. sum', report.calibratedSum));
+}
+
+async function sweep(loaded: OnnxLoadModel, o: { scenarios?: string; json?: string; svg?: string }): Promise<void> {
+  const scenarios = o.scenarios ? o.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : SWEEP_SCENARIOS;
+  const report = await runSweep(loaded, {
+    scenarios,
+    onProgress: (m) => process.stderr.write(`  ${m}\n`),
+    onCell: (c, i, n) => {
+      const ok = (v: boolean | string) => (v === 'not applicable' ? '-' : v ? 'ok' : 'MISSED');
+      console.log(
+        `[${i}/${n}] doors ${c.door.name.padEnd(12)} camera ${c.camera.name.padEnd(8)} ${String(c.stopEvents).padStart(6)} stop events  ` +
+          `model+guard MAE ${c.modelGuarded.mae.toFixed(2)} bias ${(c.modelGuarded.bias * 100).toFixed(2)} %  ` +
+          `running sum ${c.runningSum.mae.toFixed(2)} / ${(c.runningSum.bias * 100).toFixed(2)} %  camera ${c.cameraOnly.mae.toFixed(2)} / ${(c.cameraOnly.bias * 100).toFixed(2)} %  ` +
+          `below best ${(c.belowBestBaseline * 100).toFixed(0)} %  aims: bias ${ok(c.aims.bias)}, not worse ${ok(c.aims.notWorseThanRunningSum)}, 30 % ${ok(c.aims.belowBestBaseline)}`,
+      );
+    },
+  });
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (o.svg) writeFileSync(o.svg, sweepSvg(report));
+  console.log(`\n${sweepTable(report)}`);
 }
