@@ -49,7 +49,8 @@ export function registerModelCommands(program: Command): void {
     .option('--model <file>', 'ONNX model', SHIPPED_MODEL)
     .option('--json <file>', 'write the evaluation as JSON')
     .option('--svg <file>', 'with --sweep: write a plot of the sweep')
-    .action(async (o: { scenario?: string; sweep?: boolean; scenarios?: string; model: string; json?: string; svg?: string }) => {
+    .option('--cache <dir>', 'with --sweep: keep the simulated departures of each cell there and reuse them (they do not depend on the model)')
+    .action(async (o: { scenario?: string; sweep?: boolean; scenarios?: string; model: string; json?: string; svg?: string; cache?: string }) => {
       configureLogging({ level: 'warn' });
       if (!o.sweep && !o.scenario) throw new ConfigError('--scenario', 'give a scenario, or --sweep for the grid of sensor quality');
       const loaded = await OnnxLoadModel.load(o.model);
@@ -75,10 +76,11 @@ async function single(loaded: OnnxLoadModel, scenario: string, json: string | un
   console.log(line('calibr. sum', report.calibratedSum));
 }
 
-async function sweep(loaded: OnnxLoadModel, o: { scenarios?: string; json?: string; svg?: string }): Promise<void> {
+async function sweep(loaded: OnnxLoadModel, o: { scenarios?: string; json?: string; svg?: string; cache?: string }): Promise<void> {
   const scenarios = o.scenarios ? o.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : SWEEP_SCENARIOS;
   const report = await runSweep(loaded, {
     scenarios,
+    ...(o.cache ? { cacheDir: o.cache } : {}),
     onProgress: (m) => process.stderr.write(`  ${m}\n`),
     onCell: (c, i, n) => {
       const ok = (v: boolean | string) => (v === 'not applicable' ? '-' : v ? 'ok' : 'MISSED');
