@@ -10,7 +10,7 @@
  * (few heads merge then), otherwise the alightings counted at the terminus corrected by the
  * vehicle's self-calibration (outs balanced to ins, scaled to the camera's quiet-moment count).
  */
-import { QUIET_SHARE } from './self-calibration.js';
+import { QUIET_MIN_HEADS, QUIET_SHARE } from './self-calibration.js';
 
 /** Decay per trip end: about the last 10 trip ends count. */
 const DECAY = 0.9;
@@ -46,7 +46,7 @@ export interface TripEndEvidence {
 
 /** The best evidence the vehicle has of its load on arrival at the terminus, or undefined. */
 export function tripEndReference(e: TripEndEvidence): number | undefined {
-  if (e.cameraBefore !== undefined && e.cameraBefore <= QUIET_SHARE * e.capacity) return e.cameraBefore;
+  if (e.cameraBefore !== undefined && e.cameraBefore >= QUIET_MIN_HEADS && e.cameraBefore <= QUIET_SHARE * e.capacity) return e.cameraBefore;
   if (e.doorFault) return undefined;
   return (e.cameraScale * e.alightings) / e.inOutRatio;
 }

@@ -26,6 +26,7 @@ describe('ModelGuard', () => {
   it('takes a sparse camera on arrival as the reference, else the calibrated alightings', () => {
     const base = { alightings: 18, capacity: 100, inOutRatio: 0.9, cameraScale: 1.1, doorFault: false };
     assert.equal(tripEndReference({ ...base, cameraBefore: 12 }), 12);
+    assert.ok(Math.abs(tripEndReference({ ...base, cameraBefore: 2 })! - 22) < 1e-9, 'a near-empty count is biased by noise clipped at zero: the alightings decide');
     assert.ok(Math.abs(tripEndReference({ ...base, cameraBefore: 40 })! - 22) < 1e-9, 'crowded: 18 x 1.1 / 0.9');
     assert.ok(Math.abs(tripEndReference({ ...base, cameraBefore: undefined })! - 22) < 1e-9);
     assert.equal(tripEndReference({ ...base, cameraBefore: undefined, doorFault: true }), undefined, 'no evidence');
