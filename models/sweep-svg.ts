@@ -68,7 +68,7 @@ export function sweepSvg(report: SweepReport): string {
   const plotW = width - 110;
   const height = 640;
   const parts = [
-    panel(report, { title: 'MAE, share of design capacity (lower is better)', value: (c, k) => c[k].maeShareOfCapacity, signed: false, marks: [] }, 80, 60, plotW, 200),
+    panel(report, { title: 'MAE, share of design capacity (lower is better)', value: (c, k) => c[k].maeShareOfCapacity, signed: false, marks: [] }, 80, 70, plotW, 200),
     panel(report, { title: 'Bias, share of the mean load (aim: within ±1 %, dashed)', value: (c, k) => c[k].bias, signed: true, marks: [0.01, -0.01] }, 80, 350, plotW, 200),
   ];
   const legend = SERIES.map((s, i) => `<rect x="${80 + i * 190}" y="${height - 36}" width="12" height="12" fill="${s.color}"/><text x="${98 + i * 190}" y="${height - 26}" class="tick">${esc(s.label)}</text>`).join('\n');
@@ -76,7 +76,8 @@ export function sweepSvg(report: SweepReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
     '<style>.title{font-size:14px;font-weight:bold}.tick{font-size:11px;fill:#333}.frame{fill:none;stroke:#999}.grid{stroke:#e5e5e5}.aim{stroke:#c00;stroke-dasharray:4 3}</style>',
     `<rect width="${width}" height="${height}" fill="white"/>`,
-    `<text x="80" y="24" class="title">Load model ${esc(report.model)} across door and camera quality (held out: ${esc(report.scenarios.join(', '))}); under each group: doors, camera</text>`,
+    `<text x="80" y="22" class="title">Load model ${esc(report.model)} across door and camera quality; under each group: doors, camera</text>`,
+    `<text x="80" y="38" class="tick">held out: ${esc(report.scenarios.join(', '))}</text>`,
     ...parts,
     legend,
     '</svg>',
