@@ -10,7 +10,7 @@ import { configureLogging } from '../common/log.js';
 import { uplinkTimeOnAirMs } from '../firmware-bindings/lora/airtime.js';
 import { maxPayload } from '../contracts/lora-region-eu868.js';
 import { Outbox } from '../gateway/uplink/outbox.js';
-import { encodeHealth, encodeLive, encodeStopBatch, Level, type Health, type StopReport } from '../proto/frames.js';
+import { encodeHealth, encodeLive, encodeStopBatch, Level, type HealthReport, type StopReport } from '../proto/frames.js';
 import { runScenario } from '../simulator/day-run/run-scenario.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { bitPackedFloorBytes, cayenneLppBytes, jsonBytes } from './frame-encodings.js';
@@ -77,7 +77,7 @@ const fullSf9 = windows(40).map((x) => {
 });
 const live = encodeLive({ seq: SEQ_OFFSET + 1500, stop: 7, level: Level.LEVEL_MEDIUM, occupancyTenths: 4, line: 5 });
 console.log(`  full batch at SF9 (up to ${maxPayload(3)} B): ${f2(fullSf9.reduce((a, b) => a + b, 0) / fullSf9.length)} B per report`);
-const health: Health = {
+const health: HealthReport = {
   uptimeMin: 600, outboxDepth: 12, oldestPendingSeq: SEQ_OFFSET + 1488, sensorFaults: 0, airtimeTodayMs: 9_400, modelVersion: 10_100, softwareVersion: 100,
   restarts: 3, outboxDropped: 0, liveSkipped: 2, newestSeq: SEQ_OFFSET + 1500, outboxEpoch: EPOCH, appendFailures: 0, reportsHeld: 0,
 };

@@ -10,10 +10,10 @@ import { EU868_DEFAULT_CHANNELS_DUTY_CYCLE } from '../contracts/lora-region-eu86
 import { moduleLogger } from '../common/log.js';
 import type { Downlink, LoraModem } from '../firmware-bindings/lora/modem.js';
 import { missingBeyond, receivedBeyond } from '../proto/ack-ranges.js';
-import { decodeDownlink, ReportFlag, SensorFault, type ConfigChange, type Health, type StopReport } from '../proto/frames.js';
+import { decodeDownlink, encodeHealth, EstimatorMode, ReportFlag, SensorFault, type ConfigChange, type Health, type HealthReport, type StopReport } from '../proto/frames.js';
 import { StopEventAssembler } from './counting/stop-event-assembler.js';
 import type { StopEvent } from './counting/stop-event.js';
-import type { LoadEstimate, LoadEstimator } from './estimation/estimator.js';
+import type { EstimatorStatus, LoadEstimate, LoadEstimator } from './estimation/estimator.js';
 import type { LevelThresholds } from '../contracts/occupancy-levels.js';
 import { DEFAULT_SPREAD, PublicLevelPolicy } from './privacy/public-level.js';
 import type { EventSink, SensorName, SourceEvent } from '../contracts/source-events.js';
@@ -71,6 +71,55 @@ export const OUTBOX_RETRY_MS = 30_000;
 /** Bounds on what a ConfigChange may set; anything outside is refused and logged. */
 const CONFIG_LIMITS = { dailyAirtimeMs: [1_000, 86_400_000], healthIntervalMin: [0, 7 * 24 * 60], maxBatch: [1, 256] } as const;
 
+const ESTIMATOR_MODE: Record<EstimatorStatus['mode'], EstimatorMode> = {
+  model: EstimatorMode.ESTIMATOR_MODE_MODEL,
+  'guard-fallback': EstimatorMode.ESTIMATOR_MODE_GUARD_FALLBACK,
+  'running-sum': EstimatorMode.ESTIMATOR_MODE_RUNNING_SUM,
+};
+
+const permilleOff = (ratio: number) => Math.round((ratio - 1) * 1000);
+/** Small fields keep the health frame small: a value that saturates still says "this much or more". */
+const tenths = (passengers: number) => Math.min(127, Math.round(passengers * 10));
+/** The payload every data rate takes (DR0-DR2). */
+const HEALTH_MAX_BYTES = 51;
+
+/** The estimator's mode and the vehicle's self-calibration as health fields, in the order they give way (last first). */
+export function estimatorHealth(s: EstimatorStatus | undefined): Array<Partial<Health>> {
+  if (!s) return [];
+  return [
+    { estimatorMode: ESTIMATOR_MODE[s.mode] },
+    { calibrationTrips: Math.min(s.calibrationTrips, 127), inOutPermilleOff: permilleOff(s.inOutRatio), cameraScalePermilleOff: permilleOff(s.cameraScale) },
+    { worstDoorPermilleOff: permilleOff(s.worstDoorRatio), worstDoor: s.worstDoor },
+    { guardModelErrorTenths: tenths(s.guardModelError), guardSumErrorTenths: tenths(s.guardSumError) },
+  ];
+}
+
+/**
+ * Counters that only say "many" past a point: in a frame that would not fit 51 bytes they saturate
+ * at the largest two-byte varint (16383), the uptime at the largest three-byte one (about 4 years),
+ * so the seqs, the outbox epoch and the storage faults always go whole.
+ */
+const SATURATING: ReadonlyArray<[keyof HealthReport, number]> = [
+  ['liveSkipped', 16_383],
+  ['restarts', 16_383],
+  ['outboxDropped', 16_383],
+  ['appendFailures', 16_383],
+  ['reportsHeld', 16_383],
+  ['uptimeMin', 2_097_151],
+];
+
+/** The health frame with as many of the optional parts as fit 51 bytes, dropping the last first. */
+export function fitHealth(base: HealthReport, parts: ReadonlyArray<Partial<Health>>): HealthReport {
+  for (let n = parts.length; n > 0; n--) {
+    const health: HealthReport = Object.assign({ ...base }, ...parts.slice(0, n)) as HealthReport;
+    if (encodeHealth(health).length <= HEALTH_MAX_BYTES) return health;
+  }
+  if (encodeHealth(base).length <= HEALTH_MAX_BYTES) return base;
+  const saturated: HealthReport = { ...base };
+  for (const [field, max] of SATURATING) (saturated[field] as number) = Math.min(saturated[field] as number, max);
+  return saturated;
+}
+
 export class Gateway implements EventSink {
   readonly assembler: StopEventAssembler;
   readonly scheduler: UplinkScheduler;
@@ -106,6 +155,7 @@ export class Gateway implements EventSink {
     });
     this.scheduler = new UplinkScheduler(deps.clock, deps.modem, deps.outbox, this.budget, settings.scheduler);
     this.scheduler.healthSource = () => this.health();
+    deps.estimator.persistTo?.({ load: () => deps.outbox.loadEstimatorState(), save: (state) => deps.outbox.saveEstimatorState(state) });
     this.applyConfig(deps.outbox.loadSettings(), false);
     this.assembler.onStopEvent((event) => this.onStopEvent(event));
     deps.modem.on('downlink', (downlink) => this.onDownlink(downlink));
@@ -155,10 +205,10 @@ export class Gateway implements EventSink {
     return this.liveEnabled;
   }
 
-  private health(): Health {
+  private health(): HealthReport {
     const now = this.deps.clock.now();
     const outbox = this.deps.outbox;
-    return {
+    const base: HealthReport = {
       uptimeMin: Math.floor((now - this.startedAt) / 60_000),
       outboxDepth: outbox.size,
       oldestPendingSeq: outbox.oldestPending?.seq ?? 0,
@@ -174,6 +224,7 @@ export class Gateway implements EventSink {
       appendFailures: outbox.appendFailures,
       reportsHeld: outbox.heldCount,
     };
+    return fitHealth(base, estimatorHealth(this.deps.estimator.status?.()));
   }
 
   /**

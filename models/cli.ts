@@ -7,7 +7,10 @@ import { prepareOutputDir, prepareOutputFile, STDOUT } from '../common/cli-outpu
 import { configureLogging } from '../common/log.js';
 import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { loadScenario } from '../simulator/scenario.js';
+import { ConfigError } from '../common/errors.js';
 import { evaluateScenario, type Metrics } from './evaluate.js';
+import { runSweep, SWEEP_SCENARIOS, sweepTable } from './sweep.js';
+import { sweepSvg } from './sweep-svg.js';
 import { DEFAULT_PLAN } from './training/plan.js';
 import { SHIPPED_MODEL } from '../gateway/estimation/shipped-model.js';
 import { trainLoadModel } from './training/train-load-model.js';
@@ -44,29 +47,68 @@ export function registerModelCommands(program: Command): void {
 
   model
     .command('evaluate')
-    .description('score the model and the baselines on a scenario against ground truth')
-    .requiredOption('--scenario <name|file>', 'scenario name or file (the holdout-* scenarios were never used in training)')
+    .description('score the model and the baselines on a scenario against ground truth, or over a grid of sensor quality (--sweep)')
+    .option('--scenario <name|file>', 'scenario name or file (the holdout-* scenarios were never used in training)')
+    .option('--sweep', `a grid of door-counter and camera quality on held-out scenarios (default ${SWEEP_SCENARIOS.join(', ')})`)
+    .option('--scenarios <names>', 'with --sweep: comma-separated scenario names or files instead of the default held-out ones')
     .option('--model <file>', 'ONNX model', SHIPPED_MODEL)
     .option('--json <file>', 'write the evaluation as JSON to this file (its folder is created; - for standard output)')
-    .action(async (o: { scenario: string; model: string; json?: string }) => {
+    .option('--svg <file>', 'with --sweep: write a plot of the sweep (its folder is created)')
+    .option('--cache <dir>', 'with --sweep: keep the simulated departures of each cell there and reuse them (they do not depend on the model)')
+    .action(async (o: { scenario?: string; sweep?: boolean; scenarios?: string; model: string; json?: string; svg?: string; cache?: string }) => {
       const json = o.json === undefined ? undefined : prepareOutputFile(o.json, '--json');
+      const svg = o.svg === undefined ? undefined : prepareOutputFile(o.svg, '--svg');
       configureLogging({ level: 'warn' });
+      if (!o.sweep && !o.scenario) throw new ConfigError('--scenario', 'give a scenario, or --sweep for the grid of sensor quality');
       const loaded = await OnnxLoadModel.load(o.model);
-      const progress = (done: number, samples: number) => process.stderr.write(`\r  simulating ${o.scenario}: ${Math.round(done * 100)} %, ${samples} stop events   `);
-      const report = await evaluateScenario(loadScenario(o.scenario), loaded, progress);
-      process.stderr.write('\n');
-      await loaded.close();
-      if (json === STDOUT) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
-      // With the evaluation on standard output, the summary goes to standard error.
-      const summary = json === STDOUT ? process.stderr : process.stdout;
-      summary.write(
-        [
-          `${report.scenario}: ${report.stopEvents} stop events, mean design capacity ${report.capacity}`,
-          line(`model ${report.model.version}`.slice(0, 12), report.model),
-          line('running sum', report.baselines.runningSum),
-          line('camera only', report.baselines.cameraOnly),
-        ].join('\n') + '\n',
-      );
+      try {
+        if (o.sweep) await sweep(loaded, { ...o, json, svg });
+        else await single(loaded, o.scenario!, json);
+      } finally {
+        await loaded.close();
+      }
     });
+}
+
+async function single(loaded: OnnxLoadModel, scenario: string, json: string | undefined): Promise<void> {
+  const progress = (done: number, samples: number) => process.stderr.write(`\r  simulating ${scenario}: ${Math.round(done * 100)} %, ${samples} stop events   `);
+  const report = await evaluateScenario(loadScenario(scenario), loaded, progress);
+  process.stderr.write('\n');
+  if (json === STDOUT) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (json) writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  // With the evaluation on standard output, the summary goes to standard error.
+  const summary = json === STDOUT ? process.stderr : process.stdout;
+  summary.write(
+    [
+      `${report.scenario}: ${report.stopEvents} stop events, mean design capacity ${report.capacity}`,
+      line(`model ${report.model.version}`.slice(0, 12), report.model),
+      line('  + guard', report.modelGuarded) + `  (running sum on ${(report.modelGuarded.fallbackShare * 100).toFixed(1)} % of departures)`,
+      line('running sum', report.baselines.runningSum),
+      line('camera only', report.baselines.cameraOnly),
+      line('calibr. sum', report.calibratedSum),
+    ].join('\n') + '\n',
+  );
+}
+
+async function sweep(loaded: OnnxLoadModel, o: { scenarios?: string; json?: string; svg?: string; cache?: string }): Promise<void> {
+  const scenarios = o.scenarios ? o.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : SWEEP_SCENARIOS;
+  const report = await runSweep(loaded, {
+    scenarios,
+    ...(o.cache ? { cacheDir: o.cache } : {}),
+    onProgress: (m) => process.stderr.write(`  ${m}\n`),
+    onCell: (c, i, n) => {
+      const ok = (v: boolean | string) => (v === 'not applicable' ? '-' : v ? 'ok' : 'MISSED');
+      console.log(
+        `[${i}/${n}] doors ${c.door.name.padEnd(12)} camera ${c.camera.name.padEnd(8)} ${String(c.stopEvents).padStart(6)} stop events  ` +
+          `model+guard MAE ${c.modelGuarded.mae.toFixed(2)} bias ${(c.modelGuarded.bias * 100).toFixed(2)} %  ` +
+          `running sum ${c.runningSum.mae.toFixed(2)} / ${(c.runningSum.bias * 100).toFixed(2)} %  camera ${c.cameraOnly.mae.toFixed(2)} / ${(c.cameraOnly.bias * 100).toFixed(2)} %  ` +
+          `below best ${(c.belowBestBaseline * 100).toFixed(0)} %  aims: bias ${ok(c.aims.bias)}, not worse ${ok(c.aims.notWorseThanRunningSum)}, 30 % ${ok(c.aims.belowBestBaseline)}`,
+      );
+    },
+  });
+  if (o.json === STDOUT) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (o.svg && o.svg !== STDOUT) writeFileSync(o.svg, sweepSvg(report));
+  else if (o.svg) process.stdout.write(sweepSvg(report));
+  console.log(`\n${sweepTable(report)}`);
 }

@@ -4,8 +4,9 @@
  * levels. The model runs in onnxruntime exactly as on the vehicle.
  */
 import { mean, round } from '../common/stats.js';
-import { FEATURES } from '../gateway/estimation/features.js';
+import { FEATURE_INDEX, FEATURES } from '../gateway/estimation/features.js';
 import { levelFor } from '../contracts/occupancy-levels.js';
+import { ModelGuard, tripEndReference } from '../gateway/estimation/model-guard.js';
 import type { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { clampLoad } from '../gateway/estimation/estimator.js';
 import type { Scenario } from '../simulator/scenario.js';
@@ -24,7 +25,11 @@ export interface EvaluationReport {
   stopEvents: number;
   capacity: number;
   model: Metrics & { version: string };
+  /** The model as the gateway runs it: the guard hands departures to the running sum where the model did worse at trip ends. */
+  modelGuarded: Metrics & { fallbackShare: number };
   baselines: { runningSum: Metrics; cameraOnly: Metrics };
+  /** The door sum corrected by the self-calibration alone (no model). */
+  calibratedSum: Metrics;
 }
 
 export function metrics(samples: readonly StopSample[], estimates: ArrayLike<number>): Metrics {
@@ -60,19 +65,65 @@ export async function modelEstimates(model: OnnxLoadModel, samples: readonly Sto
   return out;
 }
 
-export async function evaluateScenario(scenario: Scenario, model: OnnxLoadModel, onProgress?: (done: number, samples: number) => void): Promise<EvaluationReport> {
-  const samples = await collectSamples(scenario, onProgress ? { onProgress } : {});
-  if (samples.length === 0) throw new Error(`scenario ${scenario.name} produced no stop events`);
-  const estimates = await modelEstimates(model, samples);
+/**
+ * The estimates the gateway would have reported with the guard (gateway/estimation/model-guard.ts)
+ * in front of the model: replayed per vehicle, in order, from the features and the model's loads,
+ * with the same reference and rule as OnnxEstimator. Returns them and the share of departures the
+ * running sum took.
+ */
+export function guardedEstimates(samples: readonly StopSample[], modelLoads: ArrayLike<number>): { estimates: Float64Array; fallbackShare: number } {
+  const out = new Float64Array(samples.length);
+  const guards = new Map<string, { guard: ModelGuard; last?: { model: number; runningSum: number } }>();
+  let fallbacks = 0;
+  samples.forEach((s, i) => {
+    const key = `${s.scenario}/${s.vehicleId}`;
+    let v = guards.get(key);
+    if (!v) guards.set(key, (v = { guard: new ModelGuard() }));
+    const f = (name: keyof typeof FEATURE_INDEX) => s.features[FEATURE_INDEX[name]]!;
+    if (f('terminus') === 1 && v.last) {
+      const cameraBefore = f('camera_before') >= 0 && f('camera_fault') === 0 ? Math.round(f('camera_before') * s.capacity) : undefined;
+      const reference = tripEndReference({
+        cameraBefore,
+        alightings: Math.round(f('alightings') * s.capacity),
+        capacity: s.capacity,
+        inOutRatio: 1 + f('cal_in_out'),
+        cameraScale: 1 + f('cal_camera_scale'),
+        doorFault: f('door_fault') === 1,
+      });
+      if (reference !== undefined) v.guard.tripEnd(v.last.model, v.last.runningSum, reference);
+    }
+    v.last = { model: modelLoads[i]!, runningSum: s.runningSum };
+    if (v.guard.fallback) fallbacks++;
+    out[i] = v.guard.fallback ? s.runningSum : modelLoads[i]!;
+  });
+  return { estimates: out, fallbackShare: samples.length ? fallbacks / samples.length : 0 };
+}
+
+/** Every estimator's metrics on one set of samples, given the model's loads for them. */
+export function scoreSamples(samples: readonly StopSample[], modelLoads: ArrayLike<number>): Omit<EvaluationReport, 'scenario' | 'stopEvents' | 'capacity' | 'model'> & { model: Metrics } {
+  const guarded = guardedEstimates(samples, modelLoads);
   return {
-    scenario: scenario.name,
-    stopEvents: samples.length,
-    capacity: round(mean(samples.map((s) => s.capacity)), 1),
-    model: { ...metrics(samples, estimates), version: model.version },
+    model: metrics(samples, modelLoads),
+    modelGuarded: { ...metrics(samples, guarded.estimates), fallbackShare: round(guarded.fallbackShare, 4) },
     baselines: {
       runningSum: metrics(samples, samples.map((s) => s.runningSum)),
       // The camera's count where it has one; the running sum where it has none (offline, faulted).
       cameraOnly: metrics(samples, samples.map((s) => s.cameraAfter ?? s.runningSum)),
     },
+    calibratedSum: metrics(samples, samples.map((s) => s.calibratedSum)),
+  };
+}
+
+export async function evaluateScenario(scenario: Scenario, model: OnnxLoadModel, onProgress?: (done: number, samples: number) => void): Promise<EvaluationReport> {
+  const samples = await collectSamples(scenario, onProgress ? { onProgress } : {});
+  if (samples.length === 0) throw new Error(`scenario ${scenario.name} produced no stop events`);
+  const estimates = await modelEstimates(model, samples);
+  const scores = scoreSamples(samples, estimates);
+  return {
+    scenario: scenario.name,
+    stopEvents: samples.length,
+    capacity: round(mean(samples.map((s) => s.capacity)), 1),
+    ...scores,
+    model: { ...scores.model, version: model.version },
   };
 }

@@ -65,7 +65,19 @@ export function encodeLive(live: Live): Uint8Array {
   return encode(types.live, live);
 }
 
-export function encodeHealth(health: Health): Uint8Array {
+/** Health fields added with the self-calibration (issue 12): a sender that has none leaves them out (zero, "not said"). */
+export type EstimatorHealthField =
+  | 'estimatorMode'
+  | 'calibrationTrips'
+  | 'inOutPermilleOff'
+  | 'cameraScalePermilleOff'
+  | 'worstDoor'
+  | 'worstDoorPermilleOff'
+  | 'guardModelErrorTenths'
+  | 'guardSumErrorTenths';
+export type HealthReport = Omit<Health, EstimatorHealthField> & Partial<Pick<Health, EstimatorHealthField>>;
+
+export function encodeHealth(health: HealthReport): Uint8Array {
   return encode(types.health, health);
 }
 

@@ -89,9 +89,12 @@ export const ScenarioSchema = z
         cameraOnset: z.number().min(0).max(1).default(0.3),
         cameraCrowdUndercount: z.number().min(0).max(0.9).default(0.22),
         cameraNoiseSd: z.number().min(0).default(1),
+        /** Drift during the day: the door counters' miss and double-count rates, and the camera's undercount and noise, are multiplied by 1 at the start and by this at the end. */
+        doorDrift: z.number().min(0).max(4).default(1),
+        cameraDrift: z.number().min(0).max(4).default(1),
       })
       .strict()
-      .default({ doorMissBase: 0.005, doorMissClose: 0.08, doorDoubleCrowd: 0.015, closeGapMs: 800, cameraOnset: 0.3, cameraCrowdUndercount: 0.22, cameraNoiseSd: 1 }),
+      .default({ doorMissBase: 0.005, doorMissClose: 0.08, doorDoubleCrowd: 0.015, closeGapMs: 800, cameraOnset: 0.3, cameraCrowdUndercount: 0.22, cameraNoiseSd: 1, doorDrift: 1, cameraDrift: 1 }),
     /** Phones heard by the radio scanner (BLE/WiFi). */
     radio: z
       .object({

@@ -41,9 +41,17 @@ var SCHEMA = {
       {"id":9,"name":"outboxDropped","type":"uint32","repeated":false,"presence":false},
       {"id":10,"name":"liveSkipped","type":"uint32","repeated":false,"presence":false},
       {"id":11,"name":"newestSeq","type":"uint32","repeated":false,"presence":false},
-      {"id":16,"name":"outboxEpoch","type":"uint32","repeated":false,"presence":false},
-      {"id":17,"name":"appendFailures","type":"uint32","repeated":false,"presence":false},
-      {"id":18,"name":"reportsHeld","type":"uint32","repeated":false,"presence":false}
+      {"id":12,"name":"outboxEpoch","type":"uint32","repeated":false,"presence":false},
+      {"id":13,"name":"appendFailures","type":"uint32","repeated":false,"presence":false},
+      {"id":14,"name":"reportsHeld","type":"uint32","repeated":false,"presence":false},
+      {"id":15,"name":"estimatorMode","type":"enum","repeated":false,"presence":false},
+      {"id":16,"name":"calibrationTrips","type":"uint32","repeated":false,"presence":false},
+      {"id":17,"name":"inOutPermilleOff","type":"sint32","repeated":false,"presence":false},
+      {"id":18,"name":"cameraScalePermilleOff","type":"sint32","repeated":false,"presence":false},
+      {"id":19,"name":"worstDoorPermilleOff","type":"sint32","repeated":false,"presence":false},
+      {"id":20,"name":"worstDoor","type":"uint32","repeated":false,"presence":false},
+      {"id":21,"name":"guardModelErrorTenths","type":"uint32","repeated":false,"presence":false},
+      {"id":22,"name":"guardSumErrorTenths","type":"uint32","repeated":false,"presence":false}
     ],
     "Ack": [
       {"id":1,"name":"through","type":"uint32","repeated":false,"presence":false},

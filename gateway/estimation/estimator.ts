@@ -20,6 +20,31 @@ export interface LoadEstimator {
   next(stop: StopEvent): LoadEstimate | Promise<LoadEstimate>;
   /** Sees every source event (e.g. radio sightings for a feature); optional. */
   observe?(event: SourceEvent): void;
+  /** Where to keep what the estimator learns about this vehicle across restarts; restores from it at once. */
+  persistTo?(store: EstimatorStateStore): void;
+  /** What it has learned and which estimate it uses, for the health frame. */
+  status?(): EstimatorStatus;
+}
+
+/** A small persistent slot for the estimator's learned state (the outbox database on the vehicle). */
+export interface EstimatorStateStore {
+  load(): unknown;
+  save(state: unknown): void;
+}
+
+export interface EstimatorStatus {
+  /** model: the model's estimates; guard-fallback: the model runs but the guard chose the running sum; running-sum: no model. */
+  mode: 'model' | 'guard-fallback' | 'running-sum';
+  /** Whole trips the self-calibration has learned from, and its estimates (1: no correction). */
+  calibrationTrips: number;
+  inOutRatio: number;
+  cameraScale: number;
+  /** The door whose ins and outs disagree most, with its outs per in; door 0 when unknown. */
+  worstDoor: number;
+  worstDoorRatio: number;
+  /** Mean absolute trip-end residuals (passengers) of the model and the running sum over recent trips. */
+  guardModelError: number;
+  guardSumError: number;
 }
 
 export interface VehicleCapacity {
@@ -40,6 +65,10 @@ export class RunningSumEstimator implements LoadEstimator {
   private stopsSinceReset = 0;
 
   constructor(private readonly vehicle: VehicleCapacity) {}
+
+  status(): EstimatorStatus {
+    return { mode: 'running-sum', calibrationTrips: 0, inOutRatio: 1, cameraScale: 1, worstDoor: 0, worstDoorRatio: 1, guardModelError: 0, guardSumError: 0 };
+  }
 
   get current(): number {
     return this.load;

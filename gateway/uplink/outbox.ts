@@ -133,6 +133,8 @@ export class Outbox {
         send_count INTEGER NOT NULL DEFAULT 0,
         last_sent_at INTEGER
       );
+      -- What the load estimator learned about this vehicle (self-calibration, guard): one JSON row.
+      CREATE TABLE IF NOT EXISTS estimator_state (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);
     });
@@ -435,6 +437,24 @@ export class Outbox {
 
   saveSetting(key: string, value: number): void {
     this.tryWrite('setting', () => this.stmts.setMeta.run(`cfg:${key}`, value), undefined);
+  }
+
+  /** The estimator's learned state as last saved, or undefined (none yet, or unreadable). */
+  loadEstimatorState(): unknown {
+    const row = this.db.prepare<[], { json: string }>('SELECT json FROM estimator_state WHERE id = 1').get();
+    if (!row) return undefined;
+    try {
+      return JSON.parse(row.json) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  saveEstimatorState(state: unknown): void {
+    const json = JSON.stringify(state);
+    // A few hundred bytes; anything far bigger is a bug, not a state worth a disk write per trip.
+    if (json === undefined || json.length > 16_384) throw new RangeError('estimator state too large to keep');
+    this.db.prepare('INSERT INTO estimator_state (id, json) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json').run(json);
   }
 
   close(): void {

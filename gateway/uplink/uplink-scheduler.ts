@@ -16,7 +16,7 @@ import { moduleLogger } from '../../common/log.js';
 import { maxPayload as regionMaxPayload } from '../../contracts/lora-region-eu868.js';
 import { uplinkTimeOnAirMs } from '../../firmware-bindings/lora/airtime.js';
 import type { LoraModem } from '../../firmware-bindings/lora/modem.js';
-import { encodeHealth, encodeLive, encodeStopBatch, FPORT, MAX_BATCH_REPORTS, type Health, type Live } from '../../proto/frames.js';
+import { encodeHealth, encodeLive, encodeStopBatch, FPORT, MAX_BATCH_REPORTS, type HealthReport, type Live } from '../../proto/frames.js';
 import type { AirtimeBudget, TrafficClass } from './airtime-budget.js';
 import { joinRound } from './join-round.js';
 import type { Outbox, PendingReport } from './outbox.js';
@@ -132,7 +132,7 @@ export class UplinkScheduler {
   /** Called after each frame went on air (for observers such as the simulator's report). */
   onSent: ((frame: SentFrame) => void) | undefined;
   /** Builds the health frame when one is due; none: no health frames. */
-  healthSource: (() => Health) | undefined;
+  healthSource: (() => HealthReport) | undefined;
 
   constructor(
     private readonly clock: Clock,

@@ -21,6 +21,8 @@ export interface StopSample {
   lineId: string;
   features: Float32Array;
   runningSum: number;
+  /** The door sum corrected by the vehicle's self-calibration, before the model. */
+  calibratedSum: number;
   cameraAfter: number | undefined;
   capacity: number;
   seats: number;
@@ -66,6 +68,7 @@ export async function collectSamples(scenario: Scenario, options: CollectOptions
           lineId: block.lineId,
           features: row.features,
           runningSum: row.runningSum,
+          calibratedSum: row.calibratedSum,
           cameraAfter: row.cameraAfter,
           capacity: type.capacity,
           seats: type.seats,

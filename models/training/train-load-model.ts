@@ -11,7 +11,7 @@ import { exportLoadModel } from '../onnx/export-load-model.js';
 import { countNodes, predictGbdt, trainGbdt, type Dataset, type GbdtParams } from './gbdt.js';
 import { DEFAULT_PLAN, trainingScenarios, type PlanOptions } from './plan.js';
 
-export const MODEL_VERSION = '1.1.0';
+export const MODEL_VERSION = '1.2.0';
 
 export const DEFAULT_PARAMS: GbdtParams = { trees: 600, depth: 7, learningRate: 0.08, minLeaf: 30, lambda: 1, subsample: 0.8, bins: 128, seed: 7 };
 export const UNCERTAINTY_PARAMS: GbdtParams = { trees: 80, depth: 4, learningRate: 0.1, minLeaf: 100, lambda: 1, subsample: 0.8, bins: 64, seed: 8 };
@@ -99,7 +99,7 @@ export async function trainLoadModel(options: TrainOptions = {}): Promise<TrainR
   const fp = fingerprint(samples);
   const bytes = exportLoadModel(correction, uncertainty, {
     version: `${MODEL_VERSION}${withRadio ? '' : '-noradio'}`,
-    modelVersion: 1,
+    modelVersion: 2,
     fingerprint: fp,
     trainedAt: new Date().toISOString().slice(0, 10),
     notes: {

@@ -20,6 +20,13 @@ export enum ReportFlag {
   REPORT_FLAG_LOW_CONFIDENCE = 16,
 }
 
+export enum EstimatorMode {
+  ESTIMATOR_MODE_UNKNOWN = 0,
+  ESTIMATOR_MODE_MODEL = 1,
+  ESTIMATOR_MODE_GUARD_FALLBACK = 2,
+  ESTIMATOR_MODE_RUNNING_SUM = 3,
+}
+
 export enum SensorFault {
   SENSOR_FAULT_NONE = 0,
   SENSOR_FAULT_DOOR_BOARD = 1,
@@ -161,7 +168,6 @@ export interface Health {
    */
   newestSeq: number;
   /**
-   * (12..15 are left for the gateway's other health figures; these three are not sent often.)
    * The outbox epoch newest_seq and oldest_pending_seq belong to (StopBatch.outbox_epoch).
    */
   outboxEpoch: number;
@@ -175,6 +181,30 @@ export interface Health {
    * Reports waiting in memory now for the outbox to take them.
    */
   reportsHeld: number;
+  /**
+   * Which estimate the reports carry (zero: not said, as before this field).
+   */
+  estimatorMode: EstimatorMode;
+  /**
+   * The vehicle's self-calibration of its own counters, learned online (gateway/estimation/
+   * self-calibration.ts): whole trips learned from (at most 127); counted outs per counted in over
+   * recent trips, and camera heads per balanced door count at quiet moments, each as
+   * (ratio - 1) x 1000 (0: no correction).
+   */
+  calibrationTrips: number;
+  inOutPermilleOff: number;
+  cameraScalePermilleOff: number;
+  /**
+   * The door whose outs per in are furthest from 1 (0: none known) and its (ratio - 1) x 1000.
+   */
+  worstDoorPermilleOff: number;
+  worstDoor: number;
+  /**
+   * The guard (gateway/estimation/model-guard.ts): mean absolute error of the model and of the
+   * running sum at recent trip ends, in tenths of a passenger, at most 127.
+   */
+  guardModelErrorTenths: number;
+  guardSumErrorTenths: number;
 }
 
 /**

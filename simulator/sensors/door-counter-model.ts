@@ -5,6 +5,7 @@
  * defaults give 97–99 % accuracy per passenger, most of the misses in groups and crowds.
  */
 import type { Rng } from '../../common/random.js';
+import { driftScale, type SensorDrift } from './drift.js';
 
 export interface DoorCounterParams {
   /** Chance to miss a passenger walking alone. */
@@ -14,6 +15,8 @@ export interface DoorCounterParams {
   /** Chance, per passenger in a crowd (a run of close passages), of a double count. */
   doubleCrowd: number;
   closeGapMs: number;
+  /** Miss and double-count rates drifting during the day; none: constant. */
+  drift?: SensorDrift;
 }
 
 export interface TruePassage {
@@ -39,8 +42,9 @@ export class DoorCounterModel {
     const close = gap < this.params.closeGapMs;
     const run = close ? (this.runLength.get(key) ?? 1) + 1 : 1;
     this.runLength.set(key, run);
-    if (this.rng.chance(close ? this.params.missClose : this.params.missBase)) return 0;
-    if (run >= 3 && this.rng.chance(this.params.doubleCrowd)) return 2;
+    const scale = driftScale(this.params.drift, p.at);
+    if (this.rng.chance(Math.min(1, scale * (close ? this.params.missClose : this.params.missBase)))) return 0;
+    if (run >= 3 && this.rng.chance(Math.min(1, scale * this.params.doubleCrowd))) return 2;
     return 1;
   }
 }

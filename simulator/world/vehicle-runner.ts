@@ -130,7 +130,7 @@ export class VehicleRunner {
     const capacity = this.block.vehicleType.capacity;
 
     this.emit({ type: 'trip', at: t0, stop: stop.ibisStop, ...(tripIndex === 0 && k === 0 ? this.tripFields(trip) : {}) });
-    this.emit({ type: 'camera', at: t0 + 1000, zone: 1, ...this.deps.camera.count(this.onBoard, capacity) });
+    this.emit({ type: 'camera', at: t0 + 1000, zone: 1, ...this.deps.camera.count(this.onBoard, capacity, t0 + 1000) });
 
     const openAt = Array.from({ length: this.doorCount }, () => t0 + DOOR_OPEN_DELAY_MS + rng.int(0, 1500));
     const cursor = [...openAt];
@@ -194,7 +194,7 @@ export class VehicleRunner {
     const { countedIn, countedOut } = this.emitDoorCycle(openAt, closeAt, passages);
     const doorsClosed = Math.max(...closeAt);
     const departAt = doorsClosed + 3000;
-    this.emit({ type: 'camera', at: departAt + 4000, zone: 1, ...this.deps.camera.count(this.onBoard, capacity) });
+    this.emit({ type: 'camera', at: departAt + 4000, zone: 1, ...this.deps.camera.count(this.onBoard, capacity, departAt + 4000) });
 
     this.deps.lastDeparture.set(`${boardTrip.lineId}/${boardTrip.direction}/${boardStop.id}`, departAt);
     this.deps.onTruth({

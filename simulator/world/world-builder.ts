@@ -58,6 +58,8 @@ export async function buildWorld(scenario: Scenario, o: WorldOptions): Promise<W
   };
   const lastDeparture = new Map<string, number>();
   const s = scenario.sensors;
+  /** The service day over which sensor quality drifts. */
+  const day = { from: at(scenario.start), to: at(scenario.end) };
   const runners = plan.blocks.map((block) => {
     const vrng = o.rng.fork(`vehicle-${block.vehicleId}`);
     const attachment = o.attach(block, vrng);
@@ -70,8 +72,11 @@ export async function buildWorld(scenario: Scenario, o: WorldOptions): Promise<W
         ...(attachment.tap ? { tap: attachment.tap } : {}),
         demand,
         splitGroups,
-        doors: new DoorCounterModel({ missBase: s.doorMissBase, missClose: s.doorMissClose, doubleCrowd: s.doorDoubleCrowd, closeGapMs: s.closeGapMs }, vrng.fork('doors')),
-        camera: new CameraModel({ onset: s.cameraOnset, crowdUndercount: s.cameraCrowdUndercount, noiseSd: s.cameraNoiseSd, noiseShare: 0.04 }, vrng.fork('camera')),
+        doors: new DoorCounterModel(
+          { missBase: s.doorMissBase, missClose: s.doorMissClose, doubleCrowd: s.doorDoubleCrowd, closeGapMs: s.closeGapMs, drift: { ...day, factor: s.doorDrift } },
+          vrng.fork('doors'),
+        ),
+        camera: new CameraModel({ onset: s.cameraOnset, crowdUndercount: s.cameraCrowdUndercount, noiseSd: s.cameraNoiseSd, noiseShare: 0.04, drift: { ...day, factor: s.cameraDrift } }, vrng.fork('camera')),
         lastDeparture,
         faults: scenario.faults
           .filter((f) => !f.vehicles || f.vehicles.includes(block.vehicleId))

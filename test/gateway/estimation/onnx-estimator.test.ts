@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import type { StopEvent } from '../../../gateway/counting/stop-event.js';
+import type { LoadEstimate } from '../../../gateway/estimation/estimator.js';
+import { FEATURE_INDEX } from '../../../gateway/estimation/features.js';
+import { GUARD_MIN_TRIP_ENDS } from '../../../gateway/estimation/model-guard.js';
 import { OnnxEstimator } from '../../../gateway/estimation/onnx-estimator.js';
 import type { ModelOutputs, OnnxLoadModel } from '../../../gateway/estimation/onnx-model.js';
 
@@ -55,5 +58,54 @@ describe('OnnxEstimator', () => {
     est.observe({ type: 'door', at: 0, door: 1, open: true });
     await est.next(stop(1, 0));
     assert.ok(Math.abs(seen - 0.01) < 1e-6, 'one device heard since the last departure');
+  });
+});
+
+describe('OnnxEstimator guard and self-calibration', () => {
+  /** A trip of 12 riders: they board at the terminus and all leave at the next, where a sparse camera sees them arrive. */
+  async function trip(est: OnnxEstimator): Promise<LoadEstimate[]> {
+    const terminus: StopEvent = { ...stop(10, 12), terminus: true, camera: { before: 12, after: 10, confidence: 0.95 } };
+    return [await est.next(terminus), await est.next(stop(2, 0))];
+  }
+  /** A model that adds 8 riders nobody saw. */
+  const biased = () => fakeModel((f) => ({ load: Float32Array.of(f[FEATURE_INDEX.running_sum]! * 100 + 8) }));
+
+  it('falls back to the running sum when the model does worse at this vehicle\'s trip ends, and says so in its status', async () => {
+    const est = new OnnxEstimator(biased(), vehicle);
+    assert.equal((await trip(est))[1]!.source, 'model');
+    for (let t = 0; t < GUARD_MIN_TRIP_ENDS; t++) await trip(est);
+    const [, after] = await trip(est);
+    assert.equal(after!.source, 'running-sum');
+    assert.equal(after!.load, 12);
+    assert.ok(est.counters.guarded > 0);
+    const status = est.status();
+    assert.equal(status.mode, 'guard-fallback');
+    assert.ok(status.guardModelError > status.guardSumError + 5, JSON.stringify(status));
+  });
+
+  it('keeps the model when it does as well as the running sum', async () => {
+    const est = new OnnxEstimator(fakeModel((f) => ({ load: Float32Array.of(f[FEATURE_INDEX.running_sum]! * 100) })), vehicle);
+    for (let t = 0; t < 10; t++) await trip(est);
+    assert.equal(est.status().mode, 'model');
+    assert.equal((await trip(est))[1]!.source, 'model');
+  });
+
+  it('keeps what it learned in its store and takes it up again after a restart', async () => {
+    let kept: unknown;
+    const store = { load: () => kept, save: (s: unknown) => (kept = JSON.parse(JSON.stringify(s))) };
+    const first = new OnnxEstimator(biased(), vehicle);
+    first.persistTo(store);
+    for (let t = 0; t < 8; t++) await trip(first);
+    assert.ok(kept, 'saved at trip ends');
+    const before = first.status();
+    const second = new OnnxEstimator(biased(), vehicle);
+    second.persistTo(store);
+    assert.deepEqual(second.status(), before);
+    assert.equal((await second.next(stop(1, 0))).source, 'running-sum', 'the guard\'s choice outlives the restart');
+    // A store that cannot be read starts afresh instead of stopping the gateway.
+    const broken = new OnnxEstimator(biased(), vehicle);
+    broken.persistTo({ load: () => { throw new Error('disk gone'); }, save: () => { throw new Error('disk gone'); } });
+    assert.equal(broken.status().calibrationTrips, 0);
+    for (let t = 0; t < 3; t++) await trip(broken);
   });
 });

@@ -6,7 +6,7 @@ import { Rng } from '../../../common/random.js';
 import { AirtimeBudget } from '../../../gateway/uplink/airtime-budget.js';
 import { Outbox } from '../../../gateway/uplink/outbox.js';
 import { DEFAULT_SCHEDULER_OPTIONS, UplinkScheduler, type SentFrame } from '../../../gateway/uplink/uplink-scheduler.js';
-import { Level, type Health } from '../../../proto/frames.js';
+import { Level, type HealthReport } from '../../../proto/frames.js';
 import { FakeLoraModem, type FakeConditions } from '../../helpers/fake-lora-modem.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
@@ -30,7 +30,7 @@ const report = (clock: VirtualClock, i: number) => ({ departure: clock.now(), st
 describe('UplinkScheduler', () => {
   it('sends a health frame after start, then the live level first after each departure', async () => {
     const { clock, outbox, scheduler, sent, modem } = rig();
-    let health: Health | undefined;
+    let health: HealthReport | undefined;
     scheduler.healthSource = () => (health = { uptimeMin: 0, outboxDepth: outbox.size, oldestPendingSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: 100, restarts: 1, outboxDropped: 0, liveSkipped: 0, newestSeq: outbox.nextSeq - 1, outboxEpoch: outbox.epoch, appendFailures: 0, reportsHeld: 0 });
     scheduler.start();
     await clock.advance(60_000);
