@@ -3,12 +3,29 @@
  * Runs against the real modem driver on whatever byte stream it is given (the vehicle's serial
  * port, or an emulated module on the bench), so the bench tests the same code technicians run.
  */
+import { readFileSync } from 'node:fs';
 import type { Clock } from '../common/clock.js';
+import { ProtocolError } from '../common/errors.js';
 import type { LoraModem } from '../firmware-bindings/lora/modem.js';
 import { FPORT, encodeHealth } from '../proto/frames.js';
 import type { GatewayConfig } from '../gateway/config.js';
 import { startVehicleSources } from '../gateway/run-vehicle.js';
 import type { SourceEvent } from '../gateway/sources/events.js';
+
+/**
+ * This software's version as the health frame carries it (major*10000 + minor*100 + patch), from
+ * package.json. An all-zero health frame encodes to no bytes at all: the test uplink must carry
+ * something the network operator can see.
+ */
+export function packageSoftwareVersion(): number {
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const [major = 0, minor = 0, patch = 0] = version.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  return major * 10_000 + minor * 100 + patch;
+}
+
+/** The test uplink is tried this often, this far apart, while the module says busy or duty cycle. */
+const UPLINK_ATTEMPTS = 4;
+const UPLINK_RETRY_MS = 8000;
 
 export interface CheckResult {
   name: string;
@@ -56,10 +73,20 @@ export async function selfTestModem(modem: LoraModem, clock: Clock, options: Sel
   results.push(
     await check('test uplink (health frame)', 'check the network server for the uplink; retry outside the duty-cycle off time', async () => {
       const payload = encodeHealth({
-        uptimeMin: 0, outboxDepth: 0, oldestPendingSeq: 0, newestSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: 0, restarts: 0, outboxDropped: 0, liveSkipped: 0,
+        uptimeMin: 0, outboxDepth: 0, oldestPendingSeq: 0, newestSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: packageSoftwareVersion(), restarts: 0, outboxDropped: 0, liveSkipped: 0,
       });
-      const result = await modem.send(FPORT.health, payload);
-      return `sent ${payload.length} bytes on port ${FPORT.health} at DR${result.dr}`;
+      // Right after a join or the gateway's own frames the module may still be in its duty-cycle
+      // off time (RUI3 says busy): wait it out a few times before calling it a failure.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await modem.send(FPORT.health, payload);
+          return `sent ${payload.length} bytes on port ${FPORT.health} at DR${result.dr}${attempt > 1 ? ` (attempt ${attempt}, after the duty-cycle off time)` : ''}`;
+        } catch (error) {
+          const code = error instanceof ProtocolError ? error.code : undefined;
+          if ((code !== 'busy' && code !== 'duty-cycle') || attempt >= UPLINK_ATTEMPTS) throw error;
+          await new Promise<void>((resolve) => clock.setTimeout(resolve, UPLINK_RETRY_MS));
+        }
+      }
     }),
   );
   return results;

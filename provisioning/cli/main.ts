@@ -20,6 +20,7 @@ registerGatewayCommands(program);
 registerProvisionCommands(program);
 registerBackendCommands(program);
 registerModelCommands(program);
+(await import('./rig-command.js')).registerRigCommand(program);
 
 try {
   await program.parseAsync(process.argv);
