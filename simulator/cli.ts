@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { configureLogging } from '../common/log.js';
 import { localHour } from '../common/time.js';
 import { reportPage } from './bench/report-page.js';
+import { scenarioMarks } from './report/day-marks.js';
 import { runScenario, type Progress } from './bench/run-scenario.js';
 import { summaryTable } from './bench/summary-table.js';
 import { loadScenario } from './scenario.js';
@@ -46,7 +47,7 @@ export function registerSimulateCommands(program: Command): void {
         ...(opts.quiet ? {} : { onProgress: progressPrinter(), onInfo: (text: string) => process.stderr.write(`${text}\n`) }),
         keepDetails: opts.html !== undefined,
       });
-      if (opts.html) writeFileSync(opts.html, reportPage(report, (t) => localHour(t, scenario.timeZone)));
+      if (opts.html) writeFileSync(opts.html, reportPage(report, (t) => localHour(t, scenario.timeZone), scenarioMarks(scenario)));
       const { details: _details, ...summary } = report;
       if (opts.json) writeFileSync(opts.json, `${JSON.stringify(summary, null, 2)}\n`);
       if (!opts.quiet) {
