@@ -28,13 +28,17 @@ const rgb = (hex: string): [number, number, number] => [1, 3, 5].map((i) => pars
 async function countColours(page: Page, png: Buffer, colours: readonly string[], tolerance = 3): Promise<number[]> {
   return page.evaluate(
     async ({ data, targets, tol }) => {
-      const img = new Image();
+      // Runs in the page: the DOM's types are not in this project's compiler settings.
+      interface Img { src: string; width: number; height: number; decode(): Promise<void> }
+      interface Canvas { width: number; height: number; getContext(kind: '2d'): { drawImage(i: Img, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } }
+      const dom = globalThis as unknown as { Image: new () => Img; document: { createElement(tag: 'canvas'): Canvas } };
+      const img = new dom.Image();
       img.src = `data:image/png;base64,${data}`;
       await img.decode();
-      const canvas = document.createElement('canvas');
+      const canvas = dom.document.createElement('canvas');
       canvas.width = img.width;
       canvas.height = img.height;
-      const ctx = canvas.getContext('2d')!;
+      const ctx = canvas.getContext('2d');
       ctx.drawImage(img, 0, 0);
       const px = ctx.getImageData(0, 0, img.width, img.height).data;
       const counts = targets.map(() => 0);
