@@ -46,6 +46,14 @@ export function registerRigCommand(program: Command): void {
     .action(async (o: RigOptions) => {
       if (o.dialect !== 'rui3' && o.dialect !== 'rn2483') throw new ConfigError('--dialect', 'must be rui3 or rn2483');
       if (o.network !== 'chirpstack' && o.network !== 'tts') throw new ConfigError('--network', 'must be chirpstack or tts');
+      // Ctrl-C from now on stops the rig cleanly, also while it is still starting.
+      let stopRequested = false;
+      let wake: () => void = () => undefined;
+      const stop = (): void => {
+        stopRequested = true;
+        wake();
+      };
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, stop);
       const { socatInstalled } = await import('../../simulator/rig/pty-links.js');
       if (!socatInstalled()) throw new Error('the rig needs socat for its pseudo-terminals: sudo apt-get install socat');
       configureLogging({ level: 'warn' });
@@ -69,9 +77,7 @@ in another terminal:
   occupancy provision selftest -c ${d.config} -s ${d.secrets} --join --uplink --sources   (with the gateway stopped)
   mosquitto_sub -h 127.0.0.1 -p ${new URL(d.mqttUrl).port} -t '${d.uplinkTopic}' -v   (or any MQTT client)
 ready (Ctrl-C stops the rig)`);
-      await new Promise<void>((resolve) => {
-        for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve());
-      });
+      if (!stopRequested) await new Promise<void>((resolve) => (wake = resolve));
       console.log(`stopping: ${rig.counters.stops} stops served, ${rig.counters.joins} joins, ${rig.counters.uplinks} uplinks received`);
       await rig.close();
       // Emulator timers of the last second (receive windows) must not keep the rig up.

@@ -135,11 +135,14 @@ export class BenchRig {
     // The broker and the network server on it.
     const aedes = await Aedes.createBroker();
     const server = net.createServer(aedes.handle);
+    // Closed in reverse order: the broker first (it ends its clients' connections), then the listener.
+    this.closers.push(() => new Promise<void>((ok) => server.close(() => ok())), () => new Promise<void>((ok) => aedes.close(() => ok())));
     await new Promise<void>((ok, fail) => {
-      server.once('error', fail);
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        fail(error.code === 'EADDRINUSE' ? new Error(`port ${o.mqttPort} is in use (a local MQTT broker?): give another with --mqtt-port, or 0 for any free port`) : error),
+      );
       server.listen(o.mqttPort, '127.0.0.1', ok);
     });
-    this.closers.push(() => new Promise<void>((ok) => server.close(() => ok())), () => new Promise<void>((ok) => aedes.close(() => ok())));
     const mqttUrl = `mqtt://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     const client: MqttClient = await mqtt.connectAsync(mqttUrl, { clientId: 'rig-network-server', protocolVersion: 4, reconnectPeriod: 0 });
     this.closers.push(() => client.endAsync(true));

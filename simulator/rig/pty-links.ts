@@ -33,10 +33,14 @@ export async function openPtyLink(gatewayPath: string, devicePath: string): Prom
     child.kill();
     throw new Error(`socat did not create ${gatewayPath}${error ? `: ${error.message}` : ''} (is socat installed? apt-get install socat)`);
   }
+  // Should the rig die without close(), its cables must not outlive it.
+  const killOnExit = (): void => void child.kill();
+  process.once('exit', killOnExit);
   return {
     gatewayPath,
     devicePath,
     close: async () => {
+      process.off('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
