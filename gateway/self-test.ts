@@ -4,12 +4,17 @@
  * port, or an emulated module on the bench), so the bench tests the same code technicians run.
  */
 import type { Clock } from '../common/clock.js';
-import { DisconnectedError, TimeoutError } from '../common/errors.js';
+import { DisconnectedError, ProtocolError, TimeoutError } from '../common/errors.js';
 import type { LoraModem } from '../firmware-bindings/lora/modem.js';
 import { FPORT, encodeHealth } from '../proto/frames.js';
 import type { GatewayConfig } from './config.js';
+import { SOFTWARE_VERSION } from './build-gateway.js';
 import { startVehicleSources } from './run-vehicle.js';
 import type { SourceEvent } from '../contracts/source-events.js';
+
+/** The test uplink is tried this often, this far apart, while the module says busy or duty cycle. */
+const UPLINK_ATTEMPTS = 4;
+const UPLINK_RETRY_MS = 8000;
 
 export interface CheckResult {
   name: string;
@@ -60,11 +65,21 @@ export async function selfTestModem(modem: LoraModem, clock: Clock, options: Sel
   results.push(
     await check('test uplink (health frame)', 'check the network server for the uplink; retry outside the duty-cycle off time', async () => {
       const payload = encodeHealth({
-        uptimeMin: 0, outboxDepth: 0, oldestPendingSeq: 0, newestSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: 0, restarts: 0, outboxDropped: 0, liveSkipped: 0,
+        uptimeMin: 0, outboxDepth: 0, oldestPendingSeq: 0, newestSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: SOFTWARE_VERSION, restarts: 0, outboxDropped: 0, liveSkipped: 0,
         outboxEpoch: 0, appendFailures: 0, reportsHeld: 0,
       });
-      const result = await modem.send(FPORT.health, payload);
-      return `sent ${payload.length} bytes on port ${FPORT.health} at DR${result.dr}`;
+      // Right after a join or the gateway's own frames the module may still be in its duty-cycle
+      // off time (RUI3 says busy): wait it out a few times before calling it a failure.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await modem.send(FPORT.health, payload);
+          return `sent ${payload.length} bytes on port ${FPORT.health} at DR${result.dr}${attempt > 1 ? ` (attempt ${attempt}, after the duty-cycle off time)` : ''}`;
+        } catch (error) {
+          const code = error instanceof ProtocolError ? error.code : undefined;
+          if ((code !== 'busy' && code !== 'duty-cycle') || attempt >= UPLINK_ATTEMPTS) throw error;
+          await new Promise<void>((resolve) => clock.setTimeout(resolve, UPLINK_RETRY_MS));
+        }
+      }
     }),
   );
   return results;

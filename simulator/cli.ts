@@ -9,6 +9,7 @@ import { localHour } from '../common/time.js';
 import { reportPage } from './day-run/report-page.js';
 import { runScenario, type Progress } from './day-run/run-scenario.js';
 import { summaryTable } from './day-run/summary-table.js';
+import { scenarioMarks } from './report/day-marks.js';
 import { loadScenario } from './scenario.js';
 
 function progressPrinter(): (p: Progress) => void {
@@ -51,7 +52,7 @@ export function registerSimulateCommands(program: Command): void {
         ...(opts.quiet ? {} : { onProgress: progressPrinter(), onInfo: (text: string) => process.stderr.write(`${text}\n`) }),
         keepDetails: opts.html !== undefined,
       });
-      if (html) writeFileSync(html, reportPage(report, (t) => localHour(t, scenario.timeZone)));
+      if (html) writeFileSync(html, reportPage(report, (t) => localHour(t, scenario.timeZone), scenarioMarks(scenario)));
       const { details: _details, ...summary } = report;
       const text = `${JSON.stringify(summary, null, 2)}\n`;
       if (toStdout) process.stdout.write(text);

@@ -105,12 +105,6 @@ export function sameReport(a: StopReport, b: StopReport): boolean {
   );
 }
 
-/** The saved ack state as it stands in `epoch`: the downlink budget is the device's, `through` the epoch's. */
-function inEpoch(saved: DeviceAckState | undefined, epoch: number): DeviceAckState {
-  const s = saved ?? { through: 0, lastAckAt: Number.NEGATIVE_INFINITY, day: 0, acksToday: 0, downlinksToday: 0 };
-  return (s.epoch ?? 0) === epoch ? { ...s, epoch } : { ...s, epoch, through: 0 };
-}
-
 export class MemoryReportStore implements ReportStore {
   private readonly reports: StoredReport[] = [];
   private readonly byKey = new Map<string, StoredReport>();
@@ -327,7 +321,7 @@ export class SqliteReportStore implements ReportStore {
     return this.addMany(devEui, epoch, reports, receivedAt);
   }
 
-  device(devEui: string, epoch?: number): { state: DeviceAckState; beyond: number[] } | undefined {
+  device(devEui: string): { state: DeviceAckState; beyond: number[] } | undefined {
     const row = this.stmts.device.get(devEui);
     const { devEui: _, ...state } = row ? deviceFromRow(row) : { devEui, ...EMPTY_DEVICE };
     const beyond = this.stmts.above.all(devEui, state.epoch ?? 0, state.through).map((r) => r.seq);

@@ -84,6 +84,10 @@ export interface LineCounters {
 export interface DialectDriver extends LoraModem {
   /** The module's own reset command (`ATZ`, `sys reset`); resolves once it answers again. */
   reset(): Promise<void>;
+  /** The DevEUI and JoinEUI the module holds now, lowercase (no module reads its AppKey back). */
+  readIdentity(): Promise<{ devEui: string; joinEui: string }>;
+  /** Makes the credentials written by open() survive a reset (RN2483 `mac save`; RUI3 keeps them itself). */
+  saveCredentials(): Promise<void>;
   readonly counters: Readonly<LineCounters>;
 }
 
@@ -205,6 +209,8 @@ export abstract class AtDialectDriver extends EventEmitter<LoraModemEvents> impl
   abstract send(fPort: number, payload: Uint8Array, options?: SendOptions): Promise<SendResult>;
   abstract status(): Promise<ModemStatus>;
   abstract reset(): Promise<void>;
+  abstract readIdentity(): Promise<{ devEui: string; joinEui: string }>;
+  abstract saveCredentials(): Promise<void>;
   /** One join round as the dialect makes it; resolves once joined. */
   protected abstract joinRound(): Promise<void>;
   /** A line no command was waiting for. */

@@ -44,11 +44,12 @@ function isErrorWord(line: string): boolean {
 /** The version line (`sys get ver`, and what the module prints after any reset). */
 const BANNER = /^RN2483 \d+\.\d+\.\d+ /;
 
-type ValueShape = 'status' | 'dr' | 'hex' | 'banner';
+type ValueShape = 'status' | 'dr' | 'hex' | 'eui' | 'banner';
 
 const VALUE_SHAPES: Record<Exclude<ValueShape, 'status'>, RegExp> = {
   dr: /^[0-7]$/,
   hex: /^[0-9A-Fa-f]{4,8}$/,
+  eui: /^[0-9A-Fa-f]{16}$/,
   banner: BANNER,
 };
 
@@ -112,6 +113,17 @@ export class Rn2483Modem extends AtDialectDriver {
     await this.run(`mac set adr ${this.options.adr ? 'on' : 'off'}`, 'mac set adr');
     if (!this.options.adr && this.options.dr !== undefined) await this.run(`mac set dr ${this.options.dr}`, 'mac set dr');
     this.configured = true;
+  }
+
+  async readIdentity(): Promise<{ devEui: string; joinEui: string }> {
+    const devEui = await this.run('mac get deveui', 'mac get deveui', 'eui');
+    const joinEui = await this.run('mac get appeui', 'mac get appeui', 'eui');
+    return { devEui: devEui.toLowerCase(), joinEui: joinEui.toLowerCase() };
+  }
+
+  /** `mac save`: DevEUI, AppEUI, AppKey and the MAC settings into the module's EEPROM (takes a moment). */
+  async saveCredentials(): Promise<void> {
+    await this.run('mac save', 'mac save', 'status', Math.max(this.options.commandTimeoutMs, 5000));
   }
 
   /** `mac get status`: bit 0 is the join state (4 hex digits in 1.0.1, 8 from 1.0.3). */

@@ -165,6 +165,13 @@ export class Rui3Modem extends AtDialectDriver {
     return { joined, dr, maxPayload: maxPayload(Math.min(dr, 5)) };
   }
 
+  async readIdentity(): Promise<{ devEui: string; joinEui: string }> {
+    return { devEui: (await this.query('AT+DEVEUI')).toLowerCase(), joinEui: (await this.query('AT+APPEUI')).toLowerCase() };
+  }
+
+  /** RUI3 writes AT+DEVEUI, AT+APPEUI and AT+APPKEY to flash as they are set: nothing more to do. */
+  async saveCredentials(): Promise<void> {}
+
   /**
    * ATZ restarts the MCU: firmware versions differ in whether an OK comes first, so the reset is
    * written bare and the module is asked with AT once it has had time to boot.

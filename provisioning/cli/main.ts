@@ -14,6 +14,7 @@ const COMMANDS: readonly LazyCommand[] = [
   { name: 'provision', description: 'fit, register, test and install gateways (for technicians)', register: async () => (await import('./provision-commands.js')).registerProvisionCommands },
   { name: 'backend', description: 'receive uplinks from the network server over MQTT, store, acknowledge and publish', register: async () => (await import('../../backend/cli.js')).registerBackendCommands },
   { name: 'model', description: 'the on-device load estimator (ONNX): train and evaluate', register: async () => (await import('../../models/cli.js')).registerModelCommands },
+  { name: 'rig', description: 'a bench rig on this laptop: emulated modem, door board, IBIS and camera on serial ports, a network server and a broker', register: async () => (await import('./rig-command.js')).registerRigCommand },
 ];
 
 const program = createProgram('HAVAG tram occupancy: gateway, simulator, provisioning and backend tools');

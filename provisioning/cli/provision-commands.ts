@@ -11,7 +11,9 @@ import { prepareOutputDir, prepareOutputFile, STDOUT } from '../../common/cli-ou
 import { ConfigError } from '../../common/errors.js';
 import { loadGatewayConfig, loadGatewaySecrets } from '../../gateway/config.js';
 import { loadVehicleTypes } from '../../contracts/vehicle-types.js';
-import { FleetInventory } from '../../contracts/fleet-inventory.js';
+import { FleetInventory, inventoryLocation } from '../../contracts/fleet-inventory.js';
+import { checkChirpStackId, checkTtsApplicationId } from '../fleet-registration.js';
+import { registerFleetCommands } from './fleet-commands.js';
 import { chirpStackRegistration, ttsRegistration, writeRegistration } from '../registration.js';
 import { withSelfTestOptions, type SelfTestCommandOptions } from '../../gateway/self-test-options.js';
 import { gatewayUnit } from '../systemd.js';
@@ -20,7 +22,7 @@ import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../vehicle-fil
 const INSTALL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The unit `provision service --out <dir>` writes. */
 const UNIT_FILE = 'tram-occupancy.service';
-const DEFAULT_INVENTORY = process.env['OCCUPANCY_INVENTORY'] ?? 'fleet-inventory.db';
+const INVENTORY_HELP = 'fleet inventory (SQLite; default $OCCUPANCY_INVENTORY, else /var/lib/tram-occupancy/fleet-inventory.db)';
 
 function hex(bytes: number, what: string): (v: string) => string {
   return (v) => {
@@ -45,9 +47,9 @@ export function registerProvisionCommands(program: Command): void {
     .option('--camera-port <path>', 'the camera counter\'s serial port; "none" when not fitted', '/dev/tram-camera')
     .option('--no-ble', 'do not scan for phones over Bluetooth LE')
     .option('--out <dir>', 'where to write gateway.yaml and secrets.yaml', '.')
-    .option('--inventory <file>', 'fleet inventory (SQLite)', DEFAULT_INVENTORY)
-    .option('--force', 'replace an existing key (the device must then be registered again)')
-    .action((vehicle: string, o: { type: string; devEui: string; joinEui: string; dialect: string; port: string; doorBoardPort: string; ibisPort: string; cameraPort: string; ble: boolean; out: string; inventory: string; force?: boolean }) => {
+    .option('--inventory <file>', INVENTORY_HELP)
+    .option('--force', 'fit the vehicle a new gateway: replace its inventory entry and an existing key (the device must then be registered again)')
+    .action((vehicle: string, o: { type: string; devEui: string; joinEui: string; dialect: string; port: string; doorBoardPort: string; ibisPort: string; cameraPort: string; ble: boolean; out: string; inventory?: string; force?: boolean }) => {
       const type = loadVehicleTypes().get(o.type);
       if (!type) throw new ConfigError('--type', `unknown vehicle type "${o.type}" (known: ${[...loadVehicleTypes().keys()].join(', ')})`);
       if (o.dialect !== 'rui3' && o.dialect !== 'rn2483') throw new ConfigError('--dialect', 'must be rui3 or rn2483');
@@ -58,11 +60,17 @@ export function registerProvisionCommands(program: Command): void {
         ...(o.cameraPort !== 'none' ? { cameraPort: o.cameraPort } : {}),
         ble: o.ble,
       });
-      const inventory = new FleetInventory(o.inventory);
+      const where = inventoryLocation(o.inventory);
+      const inventory = new FleetInventory(where.path);
       try {
-        inventory.record({ vehicleId: vehicle, type: type.id, devEui: o.devEui, joinEui: o.joinEui, modemDialect: o.dialect, provisionedAt: new Date().toISOString() });
-        const files = writeVehicleFiles(o.out, config, newAppKey(), o.force ?? false);
-        console.log(`vehicle ${vehicle} (${type.name}): config ${files.configPath}, key ${files.secretsPath} (mode 600)`);
+        // The files are written inside the inventory's transaction: a refusal of either leaves neither.
+        let files: { configPath: string; secretsPath: string } | undefined;
+        inventory.record(
+          { vehicleId: vehicle, type: type.id, devEui: o.devEui, joinEui: o.joinEui, modemDialect: o.dialect, provisionedAt: new Date().toISOString() },
+          { replace: o.force ?? false },
+          () => (files = writeVehicleFiles(o.out, config, newAppKey(), o.force ?? false)),
+        );
+        console.log(`vehicle ${vehicle} (${type.name}): config ${files!.configPath}, key ${files!.secretsPath} (mode 600), in the inventory ${where.path}`);
         console.log(`next: occupancy provision register ${vehicle} --dir ${o.out} --network chirpstack|tts`);
       } finally {
         inventory.close();
@@ -75,31 +83,44 @@ export function registerProvisionCommands(program: Command): void {
     .requiredOption('--network <chirpstack|tts>', 'which network server')
     .option('--dir <dir>', 'the vehicle\'s provisioning folder (gateway.yaml, secrets.yaml)', '.')
     .option('--out <dir>', 'where to write the registration file', 'registration')
-    .option('--application-id <id>', 'application on the network server', 'havag-occupancy')
-    .option('--device-profile-id <uuid>', 'ChirpStack device profile (EU868, LoRaWAN 1.0.3, OTAA, class A)', '00000000-0000-0000-0000-000000000000')
+    .option('--application-id <id>', 'the application on the network server (ChirpStack: its UUID; The Things Stack: its id)')
+    .option('--device-profile-id <uuid>', 'ChirpStack device profile (EU868, LoRaWAN 1.0.3, OTAA, class A)')
     .option('--frequency-plan <id>', 'The Things Stack frequency plan', 'EU_863_870_TTN')
-    .action((vehicle: string, o: { network: string; dir: string; out: string; applicationId: string; deviceProfileId: string; frequencyPlan: string }) => {
+    .action((vehicle: string, o: { network: string; dir: string; out: string; applicationId?: string; deviceProfileId?: string; frequencyPlan: string }) => {
+      if (o.network === 'chirpstack') {
+        checkChirpStackId('--application-id', o.applicationId);
+        checkChirpStackId('--device-profile-id', o.deviceProfileId);
+      } else if (o.network === 'tts') checkTtsApplicationId('--application-id', o.applicationId);
       const config = loadGatewayConfig(join(o.dir, 'gateway.yaml'));
       const secrets = loadGatewaySecrets(join(o.dir, 'secrets.yaml'), config.lorawan.devEui);
       if (config.vehicle.id !== vehicle) throw new ConfigError('vehicle', `${o.dir}/gateway.yaml is for vehicle ${config.vehicle.id}, not ${vehicle}`);
       const input = { vehicleId: vehicle, devEui: config.lorawan.devEui, joinEui: config.lorawan.joinEui, appKey: secrets.appKey };
       let path: string;
       if (o.network === 'chirpstack') {
-        path = writeRegistration(o.out, `chirpstack-tram-${vehicle}.json`, chirpStackRegistration(input, { applicationId: o.applicationId, deviceProfileId: o.deviceProfileId }));
+        path = writeRegistration(o.out, `chirpstack-tram-${vehicle}.json`, chirpStackRegistration(input, { applicationId: o.applicationId!.toLowerCase(), deviceProfileId: o.deviceProfileId!.toLowerCase() }));
       } else if (o.network === 'tts') {
-        path = writeRegistration(o.out, `tts-tram-${vehicle}.json`, ttsRegistration(input, { applicationId: o.applicationId, frequencyPlanId: o.frequencyPlan }));
+        path = writeRegistration(o.out, `tts-tram-${vehicle}.json`, ttsRegistration(input, { applicationId: o.applicationId!, frequencyPlanId: o.frequencyPlan }));
       } else throw new ConfigError('--network', 'must be chirpstack or tts');
       console.log(`registration for tram ${vehicle} written to ${path} (mode 600; hand it to the network operator, then delete it)`);
     });
 
   // The self-test is the vehicle's own command (gateway/cli.ts); here it also records the result.
   withSelfTestOptions(provision.command('selftest'))
-    .option('--inventory <file>', 'record the result in the fleet inventory')
-    .action(async (o: SelfTestCommandOptions & { inventory?: string }) => {
+    .option('--inventory <file>', 'record the result in this fleet inventory (see --record)')
+    .option('--record', 'record the result in the fleet inventory ($OCCUPANCY_INVENTORY or the default location unless --inventory)')
+    .action(async (o: SelfTestCommandOptions & { inventory?: string; record?: boolean }) => {
+      // Before the test: a result that cannot be recorded must be known before it is worth recording.
+      const inventory = o.inventory || o.record ? FleetInventory.openExisting(inventoryLocation(o.inventory).path) : undefined;
+      if (inventory) {
+        const vehicleId = loadGatewayConfig(o.config).vehicle.id;
+        if (!inventory.get(vehicleId)) {
+          inventory.close();
+          throw new ConfigError('inventory', `vehicle ${vehicleId} is not in ${inventory.path}: provision it first (occupancy provision new)`);
+        }
+      }
       const { runSelfTestCommand } = await import('../../gateway/cli.js');
       const { vehicleId, ok } = await runSelfTestCommand(o);
-      if (o.inventory) {
-        const inventory = new FleetInventory(o.inventory);
+      if (inventory) {
         inventory.recordSelfTest(vehicleId, new Date().toISOString(), ok);
         inventory.close();
       }
@@ -126,11 +147,11 @@ export function registerProvisionCommands(program: Command): void {
   provision
     .command('list')
     .description('the fleet inventory: vehicles, DevEUIs, last self-test')
-    .option('--inventory <file>', 'fleet inventory (SQLite)', DEFAULT_INVENTORY)
+    .option('--inventory <file>', INVENTORY_HELP)
     .option('--json <file>', 'write the inventory as JSON to this file (- for standard output)')
-    .action((o: { inventory: string; json?: string }) => {
+    .action((o: { inventory?: string; json?: string }) => {
       const json = o.json === undefined ? undefined : prepareOutputFile(o.json, '--json');
-      const inventory = new FleetInventory(o.inventory);
+      const inventory = FleetInventory.openExisting(inventoryLocation(o.inventory).path);
       const rows = inventory.list();
       inventory.close();
       if (json === STDOUT) return console.log(JSON.stringify(rows, null, 2));
@@ -138,7 +159,7 @@ export function registerProvisionCommands(program: Command): void {
         writeFileSync(json, `${JSON.stringify(rows, null, 2)}\n`);
         return console.log(`${rows.length} vehicles written to ${o.json}`);
       }
-      if (rows.length === 0) return console.log(`no vehicles in ${o.inventory} yet (occupancy provision new <vehicle> ...)`);
+      if (rows.length === 0) return console.log(`no vehicles in ${inventory.path} yet (occupancy provision new <vehicle> ...)`);
       console.log('vehicle  type     DevEUI            modem   provisioned           self-test');
       for (const r of rows) {
         const test = r.lastSelfTestAt ? `${r.lastSelfTestOk ? 'ok' : 'FAILED'} ${r.lastSelfTestAt}` : '-';
@@ -149,11 +170,14 @@ export function registerProvisionCommands(program: Command): void {
   provision
     .command('remove <vehicle>')
     .description('take a vehicle\'s gateway out of the inventory (its DevEUI may then be fitted elsewhere)')
-    .option('--inventory <file>', 'fleet inventory (SQLite)', DEFAULT_INVENTORY)
-    .action((vehicle: string, o: { inventory: string }) => {
-      const inventory = new FleetInventory(o.inventory);
+    .option('--inventory <file>', INVENTORY_HELP)
+    .action((vehicle: string, o: { inventory?: string }) => {
+      const inventory = FleetInventory.openExisting(inventoryLocation(o.inventory).path);
       const removed = inventory.remove(vehicle);
       inventory.close();
-      console.log(removed ? `vehicle ${vehicle} removed from ${o.inventory}` : `vehicle ${vehicle} is not in ${o.inventory}`);
+      if (!removed) throw new Error(`vehicle ${vehicle} is not in ${inventory.path}: nothing removed (occupancy provision list shows the fleet)`);
+      console.log(`vehicle ${vehicle} removed from ${inventory.path}; its DevEUI may now be fitted elsewhere`);
     });
+
+  registerFleetCommands(provision);
 }

@@ -3,6 +3,7 @@
  * time to time: they live in simulator/data/lines/, never in code. Vehicle types are a contract of
  * the whole system: contracts/vehicle-types.ts.
  */
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadYaml } from '../../common/data-file.js';
 import { clockMinutes, clockTime as hhmm } from '../../common/schema.js';
@@ -84,6 +85,9 @@ export const LineSchema = z.strictObject({
     .strict(),
 });
 export type LineData = z.infer<typeof LineSchema>;
+
+/** The simulator's data folder (lines/, demand/). */
+export const DATA_DIR = fileURLToPath(new URL('../data/', import.meta.url));
 
 export function loadLine(path: string): LineData {
   return loadYaml(path, LineSchema);

@@ -71,7 +71,7 @@ lorawan: { devEui: 70b3d57ed0010295, joinEui: 70b3d57ed0000000 }
 uplink: { outboxPath: ${join(vehicleDir, 'outbox.db')} }
 sources: { ibis: { port: /dev/no-ibis-here }, camera: { port: /dev/no-camera-here }, radio: { ble: false } }
 `);
-      writeFileSync(join(vehicleDir, 'secrets.yaml'), 'appKey: 000102030405060708090a0b0c0d0e0f\n');
+      writeFileSync(join(vehicleDir, 'secrets.yaml'), 'devEui: 70b3d57ed0010295\nappKey: 000102030405060708090a0b0c0d0e0f\n');
       chmodSync(join(vehicleDir, 'secrets.yaml'), 0o600);
     });
     after(() => {
