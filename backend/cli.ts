@@ -11,8 +11,7 @@ import { configureLogging, moduleLogger } from '../common/log.js';
 import { MqttIngest, type NetworkServerKind } from './ingest/mqtt-ingest.js';
 import { UplinkProcessor } from './ingest/uplink-processor.js';
 import { SqliteReportStore } from './store/report-store.js';
-import { startPublicServer } from './publish/http-server.js';
-import { OccupancyBoard } from './publish/occupancy-board.js';
+import { Publishing } from './publish/publishing.js';
 import { FleetInventory } from '../provisioning/inventory.js';
 
 const log = moduleLogger('backend');
@@ -27,6 +26,10 @@ interface BackendOptions {
   http?: number;
   httpHost: string;
   fleet?: string;
+  dashboard?: number;
+  gtfs?: string;
+  replay?: boolean;
+  openDataMinTrips?: number;
 }
 
 export function registerBackendCommands(program: Command): void {
@@ -41,10 +44,15 @@ export function registerBackendCommands(program: Command): void {
     .option('--username <name>', 'MQTT user name (password from MQTT_PASSWORD)')
     .option('--http <port>', 'serve GTFS-RT, open-data JSON and a live board on this port', (v) => Number(v))
     .option('--http-host <address>', 'address to serve on', '127.0.0.1')
-    .option('--fleet <inventory>', 'fleet inventory (occupancy provision) to publish fleet numbers instead of DevEUIs')
+    .option('--fleet <inventory>', 'fleet inventory (occupancy provision): only its vehicles are published, by fleet number')
+    .option('--dashboard <port>', 'serve the staff pages (heatmap, fleet health, history API) and everything public on this port', (v) => Number(v))
+    .option('--gtfs <dir>', 'static GTFS feed (stops, routes, trips, stop_times, calendar) to match vehicles to trips and stops')
+    .option('--replay', 'the feeds\' clock follows the newest event (for bench feeds and replays of past days)')
+    .option('--open-data-min-trips <k>', 'open data: least trips per published cell', (v) => Number(v), 5)
     .action(async (opts: BackendOptions) => {
       configureLogging({ level: (process.env['LOG_LEVEL'] as 'info' | undefined) ?? 'info' });
       if (opts.server !== 'chirpstack' && opts.server !== 'tts') throw new ConfigError('--server', `expected chirpstack or tts, got ${opts.server}`);
+      if (opts.openDataMinTrips === undefined || !Number.isInteger(opts.openDataMinTrips) || opts.openDataMinTrips < 2) throw new ConfigError('--open-data-min-trips', 'expected a whole number of at least 2');
       const clock = new SystemClock();
       const client = await mqtt.connectAsync(opts.broker, {
         ...(opts.username ? { username: opts.username, password: process.env['MQTT_PASSWORD'] ?? '' } : {}),
@@ -55,16 +63,19 @@ export function registerBackendCommands(program: Command): void {
         ...(opts.application ? { application: opts.application } : {}),
         ...(opts.share ? { shareGroup: opts.share } : {}),
       });
-      const fleet = new Map<string, string>();
-      if (opts.fleet) {
+      const fleetEntries = () => {
+        if (!opts.fleet) return [];
         const inventory = new FleetInventory(opts.fleet);
-        for (const v of inventory.list()) fleet.set(v.devEui, v.vehicleId);
+        const list = inventory.list();
         inventory.close();
-      }
-      const board = new OccupancyBoard((devEui) => fleet.get(devEui) ?? devEui);
-      const processor = new UplinkProcessor(clock, { report: () => undefined, live: (devEui, live, at) => board.live(devEui, live, at) }, ingest, { store });
-      const server = opts.http !== undefined ? await startPublicServer(board, clock, opts.http, opts.httpHost) : undefined;
-      if (server) log.info({ port: opts.http }, 'serving GTFS-RT and open data');
+        return list;
+      };
+      const publishing = await Publishing.start(
+        { http: opts.http, dashboard: opts.dashboard, host: opts.httpHost, gtfsDir: opts.gtfs, storePath: opts.store, fleet: fleetEntries, replay: opts.replay, minTrips: opts.openDataMinTrips },
+        clock,
+      );
+      const processor = new UplinkProcessor(clock, publishing, ingest, { store });
+      if (publishing.servers.length) log.info({ http: opts.http, dashboard: opts.dashboard }, 'serving GTFS-RT, open data and pages');
       ingest.attach(processor);
       await ingest.start();
       const stats = setInterval(() => log.info({ ...processor.counters, ...ingest.counters }, 'backend counters'), 600_000);
@@ -72,7 +83,7 @@ export function registerBackendCommands(program: Command): void {
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
       });
       clearInterval(stats);
-      server?.close();
+      await publishing.close();
       processor.close();
       await client.endAsync();
       store.close();
