@@ -22,7 +22,7 @@ const STYLE = `body{font-family:system-ui,sans-serif;margin:24px;color:#222}nav 
 table{border-collapse:collapse}td,th{padding:4px 10px;text-align:left}tr:nth-child(even){background:#f6f6f6}
 .chip{display:inline-block;width:14px;height:14px;border-radius:3px;vertical-align:middle;margin-right:6px}
 .heat td{padding:0;width:34px;height:22px;text-align:center;font-size:11px;border:1px solid #fff}
-.heat th{font-size:12px;font-weight:normal;padding:2px 6px}.heat tr{background:none}
+.heat td.h3,.heat td.h4{color:#fff}.heat th{font-size:12px;font-weight:normal;padding:2px 6px}.heat tr{background:none}
 .legend{display:flex;align-items:center;gap:0;margin:12px 0}.legend span.sw{width:60px;height:20px;display:inline-block}
 .legend span.lab{font-size:12px;width:60px;display:inline-block;text-align:center}
 .warn{color:#b00020;font-weight:bold}.muted{color:#777}`;
