@@ -73,7 +73,7 @@ describe('dashboards in headless Chromium (a bench morning on line 5)', function
       assert.match(r[5]!, /^\d+ %$/);
     }
     const counts = await shot('live-board');
-    const levels = await page.$$eval('#board .chip', (els) => els.map((e) => getComputedStyle(e).backgroundColor));
+    const levels = await page.$$eval('#board .chip', (els) => els.map((e) => e.ownerDocument.defaultView!.getComputedStyle(e).backgroundColor));
     for (const colour of new Set(levels)) {
       const hex = LEVEL_COLOURS.find((c) => colour === `rgb(${parseInt(c.slice(1, 3), 16)}, ${parseInt(c.slice(3, 5), 16)}, ${parseInt(c.slice(5, 7), 16)})`);
       assert.ok(hex, `chip colour ${colour} is a level colour`);
@@ -89,7 +89,7 @@ describe('dashboards in headless Chromium (a bench morning on line 5)', function
     assert.match(stops[21]!, /^22\. Ammendorf/);
     const hours = await page.$$eval('#heatmap tr:first-child th', (ths) => ths.map((th) => th.textContent).filter(Boolean));
     assert.deepEqual(hours, ['6', '7', '8', '9']);
-    const legend = await page.$$eval('#legend .sw', (els) => els.map((e) => getComputedStyle(e).backgroundColor));
+    const legend = await page.$$eval('#legend .sw', (els) => els.map((e) => e.ownerDocument.defaultView!.getComputedStyle(e).backgroundColor));
     assert.equal(legend.length, HEAT_COLOURS.length + 1);
     assert.match(await page.textContent('#legend') ?? '', /Fahrgäste/);
     const counts = await shot('heatmap');
@@ -131,7 +131,7 @@ describe('dashboards in headless Chromium (a bench morning on line 5)', function
     assert.match(r661[9]!, /calibrationVersion: 3/);
     assert.equal(rows[1]![3], 'keine');
     assert.match(rows[1]![9]!, /noch nicht gemeldet/);
-    const faultColour = await page.$eval('#fleet tr[data-dev-eui] td.warn', (td) => getComputedStyle(td).color);
+    const faultColour = await page.$eval('#fleet tr[data-dev-eui] td.warn', (td) => td.ownerDocument.defaultView!.getComputedStyle(td).color);
     assert.equal(faultColour, 'rgb(176, 0, 32)');
     const counts = await shot('fleet-health');
     assert.ok((counts.get('#b00020') ?? 0) > 20, 'the fault shows in red');
