@@ -32,7 +32,7 @@ export class FleetDirectory {
   constructor(
     private readonly entries: () => readonly FleetEntry[],
     private readonly clock: Clock,
-    private readonly reloadMs = 30_000,
+    private readonly reloadMs = 1_000,
   ) {
     this.reload();
   }

@@ -9,7 +9,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LineData } from '../world/network-data.js';
+import { scenarioRelative, type Scenario } from '../scenario.js';
+import { loadLine, type LineData } from '../world/network-data.js';
 import { planTrips, tripStops } from '../world/service-plan.js';
 
 export interface StaticGtfsOptions {
@@ -17,7 +18,8 @@ export interface StaticGtfsOptions {
   startDate: string;
   endDate: string;
   timeZone?: string;
-  headwayScale?: number;
+  /** As the scenario runs the line (scenario `lines[].headwayScale`), by line id. */
+  headwayScale?: Readonly<Record<string, number>>;
 }
 
 export interface StaticGtfsFiles {
@@ -65,7 +67,7 @@ export function buildStaticGtfs(lines: readonly LineData[], options: StaticGtfsO
     for (const dir of line.directions) destinations.push([line.id, dir.id, dir.destinationId, dir.destinationName]);
     const dwell = line.service.dwellSeconds;
     // Offsets from the service day's start: plan on a day that starts at 0.
-    for (const trip of planTrips(line, 0, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, options.headwayScale ?? 1)) {
+    for (const trip of planTrips(line, 0, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, options.headwayScale?.[line.id] ?? 1)) {
       const dep0 = trip.departure / 1000;
       const id = tripId(line.id, trip.direction, dep0);
       trips.push([line.id, 'daily', id, trip.destinationName, trip.direction]);
@@ -99,4 +101,14 @@ export function buildStaticGtfs(lines: readonly LineData[], options: StaticGtfsO
 export function writeStaticGtfs(dir: string, files: StaticGtfsFiles): void {
   mkdirSync(dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+}
+
+/** The static GTFS of a scenario's lines, with a calendar over the scenario's year. */
+export function staticGtfsForScenario(scenario: Scenario): StaticGtfsFiles {
+  const lines = scenario.lines.map((l) => ({ data: loadLine(scenarioRelative(scenario, l.file)), headwayScale: l.headwayScale }));
+  const year = scenario.date.slice(0, 4);
+  return buildStaticGtfs(
+    lines.map((l) => l.data),
+    { startDate: `${year}0101`, endDate: `${year}1231`, timeZone: scenario.timeZone, headwayScale: Object.fromEntries(lines.map((l) => [l.data.id, l.headwayScale])) },
+  );
 }
