@@ -81,4 +81,14 @@ export function registerSimulateCommands(program: Command): void {
         if (opts.html) console.log(`  page with plots written to ${opts.html}`);
       }
     });
+
+  program
+    .command('static-gtfs')
+    .description('write a static GTFS feed of a scenario\'s lines (the bench\'s timetable, schematic stop positions) for occupancy backend --gtfs')
+    .requiredOption('--scenario <name|file>', 'scenario name in simulator/scenarios/ or a path to a .yaml file')
+    .requiredOption('--out <dir>', 'folder to write agency, stops, routes, trips, stop_times, calendar and ibis_destinations into')
+    .action((opts: { scenario: string; out: string }) => {
+      writeStaticGtfs(opts.out, staticGtfsForScenario(loadScenario(opts.scenario)));
+      console.log(`static GTFS of ${opts.scenario} written to ${opts.out}`);
+    });
 }

@@ -151,7 +151,7 @@ export function fleetPage(gateways: readonly GatewayHealth[], now: number, stale
 <td${faults.length ? ' class="warn"' : ''}>${faults.length ? faults.map(escapeHtml).join(', ') : h ? 'keine' : '–'}</td>
 <td>${h ? `${h.outboxDepth}${h.outboxDepth ? ` (ab Nr. ${h.oldestPendingSeq})` : ''}${h.outboxDropped ? ` <span class="warn">${h.outboxDropped} verworfen</span>` : ''}` : '–'}</td>
 <td>${h ? `${(h.airtimeTodayMs / 1000).toFixed(1)} s` : '–'}</td>
-<td>${h ? (h.modelVersion ? `v${h.modelVersion}` : 'Fallback (laufende Summe)') : '–'}</td>
+<td>${h ? (h.modelVersion ? `v${h.modelVersion}` : 'nicht gemeldet') : '–'}</td>
 <td>${h ? version(h.softwareVersion) : '–'}</td>
 <td>${h ? `${h.restarts} / ${Math.floor(h.uptimeMin / 60)} h ${h.uptimeMin % 60} min` : '–'}</td>
 <td>${calibration.length ? calibration.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`).join('<br>') : '<span class="muted">noch nicht gemeldet</span>'}</td>

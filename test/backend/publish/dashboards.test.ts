@@ -126,7 +126,7 @@ describe('dashboards in headless Chromium (a bench morning on line 5)', function
     assert.equal(r661[3], 'Kamera');
     assert.match(r661[4]!, /^\d+/);
     assert.match(r661[5]!, /^\d+\.\d s$/);
-    assert.equal(r661[6], 'Fallback (laufende Summe)', 'the bench ran the running sum (model version 0)');
+    assert.equal(r661[6], 'nicht gemeldet', 'model version 0: the gateway did not say');
     assert.match(r661[9]!, /calibrationDoorOffset: 2/);
     assert.match(r661[9]!, /calibrationVersion: 3/);
     assert.equal(rows[1]![3], 'keine');
