@@ -101,6 +101,28 @@ describe('occupancy simulate --broker: a bench morning watched live by a backend
     }
   });
 
+  it('publishes as The Things Stack v3 with network.server=tts, and a backend with --server tts takes every report', async () => {
+    const client = await mqtt.connectAsync(broker.url);
+    const clock = new SystemClock();
+    const store = new SqliteReportStore(join(dir, 'tts.db'));
+    const ingest = new MqttIngest(client, clock, { server: 'tts' });
+    const processor = new UplinkProcessor(clock, { report: () => undefined }, ingest, { store });
+    ingest.attach(processor);
+    await ingest.start();
+    try {
+      const run = await occupancy(['simulate', '--scenario', SCENARIO, '--set', 'gateway.estimator=running-sum', '--set', 'network.server=tts', '--broker', broker.url, '--json', join(dir, 'tts.json'), '--quiet']);
+      assert.equal(run.code, 0, run.stderr);
+      const bench = JSON.parse(readFileSync(join(dir, 'tts.json'), 'utf8')) as { delivery: { delivered: number } };
+      for (let i = 0; i < 200 && processor.counters.reports < bench.delivery.delivered; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(processor.counters.reports, bench.delivery.delivered);
+      assert.equal(ingest.counters.badEvent + ingest.counters.badTopic, 0);
+    } finally {
+      processor.close();
+      await client.endAsync();
+      store.close();
+    }
+  });
+
   it('refuses a broker address without a scheme, or with one MQTT does not speak, saying what to write', async () => {
     assert.throws(() => brokerUrl('localhost:1883'), /unsupported scheme localhost: .*mqtt:\/\/host:port/);
     assert.throws(() => brokerUrl('http://localhost:1883'), /unsupported scheme http:/);
