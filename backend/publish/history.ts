@@ -20,11 +20,12 @@ export interface HistoryReport {
   alightings: number;
   load: number;
   flags: number;
+  receivedAt: number;
 }
 
 export interface ReportHistory {
-  /** Reports departing in [from, to), in departure order; optionally of one line. */
-  between(from: number, to: number, line?: number): Iterable<HistoryReport>;
+  /** Reports departing in [from, to), in departure order; optionally of one line, or only those received before `receivedBefore`. */
+  between(from: number, to: number, line?: number, receivedBefore?: number): Iterable<HistoryReport>;
   /** One device's reports departing in [from, to), in departure order. */
   ofDevice(devEui: string, from: number, to: number): HistoryReport[];
   /** Departures of the first and the last report stored, undefined when there is none. */
@@ -32,7 +33,7 @@ export interface ReportHistory {
   close(): void;
 }
 
-const COLUMNS = 'dev_eui AS devEui, seq, departure, stop, line, course, destination, boardings, alightings, load, flags';
+const COLUMNS = 'dev_eui AS devEui, seq, departure, stop, line, course, destination, boardings, alightings, load, flags, received_at AS receivedAt';
 
 export class SqliteReportHistory implements ReportHistory {
   private readonly db: Database.Database;
@@ -44,12 +45,17 @@ export class SqliteReportHistory implements ReportHistory {
     this.stmts = {
       between: this.db.prepare<[number, number], HistoryReport>(`SELECT ${COLUMNS} FROM reports WHERE departure >= ? AND departure < ? ORDER BY departure`),
       betweenLine: this.db.prepare<[number, number, number], HistoryReport>(`SELECT ${COLUMNS} FROM reports WHERE departure >= ? AND departure < ? AND line = ? ORDER BY departure`),
+      betweenReceived: this.db.prepare<[number, number, number], HistoryReport>(`SELECT ${COLUMNS} FROM reports WHERE departure >= ? AND departure < ? AND received_at < ? ORDER BY departure`),
       span: this.db.prepare<[], { first: number | null; last: number | null }>('SELECT MIN(departure) AS first, MAX(departure) AS last FROM reports'),
       ofDevice: this.db.prepare<[string, number, number], HistoryReport>(`SELECT ${COLUMNS} FROM reports WHERE dev_eui = ? AND departure >= ? AND departure < ? ORDER BY departure`),
     };
   }
 
-  between(from: number, to: number, line?: number): Iterable<HistoryReport> {
+  between(from: number, to: number, line?: number, receivedBefore?: number): Iterable<HistoryReport> {
+    if (receivedBefore !== undefined) {
+      const rows = this.stmts.betweenReceived.iterate(from, to, receivedBefore);
+      return line === undefined ? rows : [...rows].filter((r) => r.line === line);
+    }
     return line === undefined ? this.stmts.between.iterate(from, to) : this.stmts.betweenLine.iterate(from, to, line);
   }
 

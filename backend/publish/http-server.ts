@@ -16,7 +16,7 @@ import { sensorFaultNames, type FleetHealth } from './fleet-health.js';
 import { occupancyStatus, vehiclePositionsFeed } from './gtfs-rt.js';
 import { aggregateLoad, SERVICE_DAY_START_HOUR, serviceTime, type ReportHistory } from './history.js';
 import type { OccupancyBoard } from './occupancy-board.js';
-import { DEFAULT_MIN_TRIPS, exportMonth, monthRange, openDataCsv } from './open-data.js';
+import { DEFAULT_MIN_TRIPS, exportMonth, monthRange, openDataCsv, PUBLISH_AFTER_MS, type ExportResult } from './open-data.js';
 import type { StaticGtfs } from './static-gtfs.js';
 
 export interface PublishOptions {
@@ -69,11 +69,24 @@ export function startPublicServer(board: OccupancyBoard, clock: Clock, port: num
     const first = serviceTime(span.first, timeZone).date.slice(0, 7);
     const last = serviceTime(span.last, timeZone).date.slice(0, 7);
     for (let m = first; m <= last; ) {
-      if (monthRange(m, timeZone)!.to <= wallClock.now()) months.push(m);
+      if (monthRange(m, timeZone)!.to + PUBLISH_AFTER_MS <= wallClock.now()) months.push(m);
       const [y, mo] = m.split('-').map(Number) as [number, number];
       m = mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
     }
     return months;
+  };
+
+  // A published month never changes (reports received after its cutoff are left out): keep a few.
+  const exports = new Map<string, ExportResult>();
+  const monthExport = (month: string): ExportResult => {
+    const cached = exports.get(month);
+    if (cached) return cached;
+    const result = exportMonth(history!, month, wallClock.now(), { timeZone, minTrips, gtfs });
+    if (result.ok) {
+      if (exports.size >= 24) exports.delete(exports.keys().next().value!);
+      exports.set(month, result);
+    }
+    return result;
   };
 
   const linesOn = (from: number, to: number): number[] => {
@@ -114,7 +127,7 @@ export function startPublicServer(board: OccupancyBoard, clock: Clock, port: num
       const od = /^\/open-data\/load-(\d{4}-\d{2})\.(csv|json)$/.exec(path);
       if (od) {
         if (!history) return notFound(res, 'no report store');
-        const result = exportMonth(history, od[1]!, wallClock.now(), { timeZone, minTrips, gtfs });
+        const result = monthExport(od[1]!);
         if (!result.ok) return send(res, result.status, { 'content-type': 'text/plain; charset=utf-8' }, `${result.message}\n`);
         if (od[2] === 'csv') return send(res, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="havag-load-${od[1]}.csv"` }, openDataCsv(result.rows));
         return send(res, 200, JSON_TYPE, JSON.stringify({ month: od[1], minTrips, dictionary: 'docs/open-data.md', rows: result.rows }));

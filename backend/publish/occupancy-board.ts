@@ -45,6 +45,8 @@ export class OccupancyBoard {
 
   /** A stop report arrived: remember where the vehicle was heading (its IBIS destination). */
   report(devEui: string, report: StopReport): void {
+    // Only fleet vehicles: a forged DevEUI must not grow this table.
+    if (this.fleetNumberOf(devEui) === undefined) return;
     const known = this.context.get(devEui);
     if (known && known.departure >= report.departure) return;
     this.context.set(devEui, { line: report.line, destination: report.destination, stop: report.stop, departure: report.departure });

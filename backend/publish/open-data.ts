@@ -3,8 +3,9 @@
  * calendar month, aggregated so that no trip and no vehicle can be re-identified:
  *  - a cell is published only when at least `minTrips` stop events (one per trip serving the stop
  *    in that hour) fall in it; smaller cells are marked suppressed, with no figures;
- *  - only calendar months that are over (no growing period: two exports of the same month are
- *    identical, so one day cannot be read off the difference of two downloads);
+ *  - only calendar months that are over, a week after their end, and only the reports received by
+ *    then (reports held back in an outbox arrive late): two exports of a month are identical, so
+ *    one day cannot be read off the difference of two downloads;
  *  - hour buckets of the service day, no times, no vehicles, courses, sequence numbers or flags;
  *  - means only, loads rounded to 5 passengers, boardings and alightings to whole passengers.
  * The data dictionary is docs/open-data.md.
@@ -14,6 +15,8 @@ import { aggregateLoad, type LoadCell, type ReportHistory } from './history.js';
 import type { StaticGtfs } from './static-gtfs.js';
 
 export const DEFAULT_MIN_TRIPS = 5;
+/** A month is published this long after its end, from the reports received until then. */
+export const PUBLISH_AFTER_MS = 7 * 86_400_000;
 
 export interface OpenDataRow {
   month: string;
@@ -80,8 +83,9 @@ export type ExportResult = { ok: true; rows: OpenDataRow[] } | { ok: false; stat
 export function exportMonth(history: ReportHistory, month: string, now: number, options: { timeZone: string; minTrips: number; gtfs?: StaticGtfs | undefined }): ExportResult {
   const range = monthRange(month, options.timeZone);
   if (!range) return { ok: false, status: 400, message: `month must be YYYY-MM, got ${month}` };
-  if (range.to > now) return { ok: false, status: 404, message: `month ${month} is not over yet: only closed months are published` };
-  const cells = aggregateLoad(history.between(range.from, range.to), options.timeZone, options.gtfs);
+  const cutoff = range.to + PUBLISH_AFTER_MS;
+  if (cutoff > now) return { ok: false, status: 404, message: `month ${month} is published from ${new Date(cutoff).toISOString().slice(0, 10)}: only closed months, a week after their end` };
+  const cells = aggregateLoad(history.between(range.from, range.to, undefined, cutoff), options.timeZone, options.gtfs);
   return { ok: true, rows: openDataRows(cells, month, options.minTrips, options.gtfs) };
 }
 

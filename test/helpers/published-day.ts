@@ -15,7 +15,7 @@ import { SqliteReportHistory } from '../../backend/publish/history.js';
 import { OccupancyBoard, type VehicleLevel } from '../../backend/publish/occupancy-board.js';
 import { StaticGtfs } from '../../backend/publish/static-gtfs.js';
 import { SqliteReportStore } from '../../backend/store/report-store.js';
-import type { Live } from '../../proto/frames.js';
+import type { Health, Live } from '../../proto/frames.js';
 import { runScenario, type BenchReport } from '../../simulator/bench/run-scenario.js';
 import { buildStaticGtfs, writeStaticGtfs } from '../../simulator/gtfs/static-gtfs.js';
 import { chirpStackUplinkEvent } from '../../simulator/lorawan/uplink-event.js';
@@ -34,12 +34,30 @@ export interface PublishedDay {
   fleet: Map<string, string>;
   /** Each live frame the board took, with what it published for the vehicle right after. */
   lives: Array<{ devEui: string; vehicle: string; live: Live; receivedAt: number; published: VehicleLevel | undefined }>;
+  /** Every health frame, as the backend took it. */
+  healths: Array<{ devEui: string; health: Health; receivedAt: number }>;
   /** The last instant of the run (for "now"). */
   end: number;
+  /** Shared: closing is left to the end of the process. */
   close(): void;
+  dispose(): void;
 }
 
-export async function publishedDay(scenarioPath = 'test/fixtures/scenarios/short.yaml', lineFiles = ['simulator/data/lines/halle-5.yaml']): Promise<PublishedDay> {
+let shared: Promise<PublishedDay> | undefined;
+
+/**
+ * The bench morning of test/fixtures/scenarios/short.yaml on line 5, run once per test process and
+ * shared by the publishing tests (read it, do not change it); removed when the process exits.
+ */
+export function publishedDay(): Promise<PublishedDay> {
+  if (!shared) {
+    shared = runPublishedDay('test/fixtures/scenarios/short.yaml', ['simulator/data/lines/halle-5.yaml']);
+    void shared.then((day) => process.once('exit', () => day.dispose()));
+  }
+  return shared;
+}
+
+async function runPublishedDay(scenarioPath: string, lineFiles: string[]): Promise<PublishedDay> {
   const dir = mkdtempSync(join(tmpdir(), 'published-day-'));
   const gtfsDir = join(dir, 'gtfs');
   writeStaticGtfs(gtfsDir, buildStaticGtfs(lineFiles.map((f) => loadLine(f)), { startDate: '20261101', endDate: '20261231' }));
@@ -50,6 +68,7 @@ export async function publishedDay(scenarioPath = 'test/fixtures/scenarios/short
   const board = new OccupancyBoard((d) => fleet.get(d), 10 * 60_000, gtfs);
   const fleetHealth = new FleetHealth((d) => fleet.get(d));
   const lives: PublishedDay['lives'] = [];
+  const healths: PublishedDay['healths'] = [];
   const clock = new VirtualClock(0);
   let end = 0;
   const processor = new UplinkProcessor(
@@ -65,7 +84,10 @@ export async function publishedDay(scenarioPath = 'test/fixtures/scenarios/short
         const vehicle = fleet.get(devEui)!;
         lives.push({ devEui, vehicle, live, receivedAt: at, published: board.current(at).find((v) => v.vehicle === vehicle) });
       },
-      health: (devEui, h, at) => fleetHealth.health(devEui, h, at),
+      health: (devEui, h, at) => {
+        fleetHealth.health(devEui, h, at);
+        healths.push({ devEui, health: h, receivedAt: at });
+      },
     },
     undefined,
     { store },
@@ -86,8 +108,9 @@ export async function publishedDay(scenarioPath = 'test/fixtures/scenarios/short
   store.close();
   const history = new SqliteReportHistory(storePath);
   return {
-    dir, gtfsDir, storePath, gtfs, board, fleetHealth, history, report, fleet, lives, end,
-    close: () => {
+    dir, gtfsDir, storePath, gtfs, board, fleetHealth, history, report, fleet, lives, healths, end,
+    close: () => undefined,
+    dispose: () => {
       history.close();
       rmSync(dir, { recursive: true, force: true });
     },

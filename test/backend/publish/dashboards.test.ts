@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { VirtualClock } from '../../../common/clock.js';
 import { HEAT_COLOURS, LEVEL_COLOURS, NO_DATA_COLOUR } from '../../../backend/publish/dashboard-pages.js';
 import { startPublicServer } from '../../../backend/publish/http-server.js';
+import { FleetHealth } from '../../../backend/publish/fleet-health.js';
 import { OccupancyBoard } from '../../../backend/publish/occupancy-board.js';
 import type { Health } from '../../../proto/frames.js';
 import { chromiumOrSkip } from '../../helpers/chromium.js';
@@ -25,6 +26,7 @@ describe('dashboards in headless Chromium (a bench morning on line 5)', function
   let server: Server;
   let base: string;
   let onBoard: string[];
+  let fleetHealth: FleetHealth;
 
   before(async function () {
     browser = await chromiumOrSkip(this);
@@ -36,7 +38,10 @@ describe('dashboards in headless Chromium (a bench morning on line 5)', function
     const latest = new Map(day.lives.filter((l) => l.receivedAt <= clock.now()).map((l) => [l.vehicle, l.receivedAt]));
     onBoard = [...latest].filter(([, t]) => clock.now() - t <= 10 * 60_000).map(([v]) => v).sort();
     const devEuiOf = (v: string) => [...day.fleet].find(([, n]) => n === v)?.[0];
-    server = await startPublicServer(board, clock, 0, '127.0.0.1', { gtfs: day.gtfs, history: day.history, fleet: day.fleetHealth, devEuiOf, internal: true });
+    // The fleet's health from the morning's health frames (this test adds one of its own below).
+    fleetHealth = new FleetHealth((d) => day.fleet.get(d));
+    for (const h of day.healths) fleetHealth.health(h.devEui, h.health, h.receivedAt);
+    server = await startPublicServer(board, clock, 0, '127.0.0.1', { gtfs: day.gtfs, history: day.history, fleet: fleetHealth, devEuiOf, internal: true });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     mkdirSync(SHOTS, { recursive: true });
@@ -113,10 +118,10 @@ describe('dashboards in headless Chromium (a bench morning on line 5)', function
 
   it('fleet health: last seen, faults, outbox, airtime, model, calibration when a gateway reports it', async () => {
     const [dev661] = [...day.fleet].find(([, v]) => v === '661')!;
-    const h = day.fleetHealth.get(dev661)!.health!;
+    const h = fleetHealth.get(dev661)!.health!;
     assert.ok(h, 'the bench sent health frames');
     // A later frame with a camera fault and (as another engineer's schema work will add) calibration.
-    day.fleetHealth.health(dev661, { ...h, sensorFaults: 8, calibrationDoorOffset: 2, calibrationVersion: 3 } as Health, day.fleetHealth.get(dev661)!.healthAt! + 1);
+    fleetHealth.health(dev661, { ...h, sensorFaults: 8, calibrationDoorOffset: 2, calibrationVersion: 3 } as Health, fleetHealth.get(dev661)!.healthAt! + 1);
     await page.goto(`${base}/dashboard/fleet`);
     const rows = await page.$$eval('#fleet tr[data-dev-eui]', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));
     assert.deepEqual(rows.map((r) => r[0]), ['661', '662', '663']);

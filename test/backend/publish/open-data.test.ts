@@ -11,12 +11,15 @@ import { parseCsv } from '../../../backend/publish/static-gtfs.js';
 import { publishedDay, type PublishedDay } from '../../helpers/published-day.js';
 
 const TZ = 'Europe/Berlin';
-/** Well after the bench day's month (November 2026) is over. */
-const DECEMBER = Date.UTC(2026, 11, 4, 12);
+/** Well after the bench day's month (November 2026) is over and published (a week after its end). */
+const DECEMBER = Date.UTC(2026, 11, 10, 12);
 
 function memoryHistory(reports: HistoryReport[]): ReportHistory {
   return {
-    between: (from, to, line) => reports.filter((r) => r.departure >= from && r.departure < to && (line === undefined || r.line === line)).sort((a, b) => a.departure - b.departure),
+    between: (from, to, line, receivedBefore) =>
+      reports
+        .filter((r) => r.departure >= from && r.departure < to && (line === undefined || r.line === line) && (receivedBefore === undefined || r.receivedAt < receivedBefore))
+        .sort((a, b) => a.departure - b.departure),
     ofDevice: (dev, from, to) => reports.filter((r) => r.devEui === dev && r.departure >= from && r.departure < to),
     span: () => (reports.length ? { first: Math.min(...reports.map((r) => r.departure)), last: Math.max(...reports.map((r) => r.departure)) } : undefined),
     close: () => undefined,
@@ -100,8 +103,10 @@ describe('history and open data from a bench morning on line 5', function () {
     assert.equal(rows.length, json.rows.length);
     for (const dev of day.fleet.keys()) assert.ok(!csv.includes(dev) && !JSON.stringify(json).includes(dev));
     for (const vehicle of day.fleet.values()) assert.ok(!header!.some((h) => /vehicle|course|seq|dev/.test(h)) && !csv.includes(`,${vehicle},`));
-    // The month still running, and a thing that is not a month, are refused.
+    // The month still running (or less than a week over), and a thing that is not a month, are refused.
     assert.equal((await fetch(`${publicBase}/open-data/load-2026-12.csv`)).status, 404);
+    const early = exportMonth(day.history, '2026-11', Date.UTC(2026, 11, 7, 12), { timeZone: TZ, minTrips: 2 });
+    assert.ok(!early.ok && early.status === 404 && /published from 2026-12-08/.test(early.message));
     assert.equal((await fetch(`${publicBase}/open-data/load-2026-13.json`)).status, 400);
     assert.match(await (await fetch(`${publicBase}/open-data/`)).text(), /2026-11/);
   });
@@ -120,12 +125,15 @@ describe('history and open data from a bench morning on line 5', function () {
       alightings: fc.integer({ min: 0, max: 40 }),
       load: fc.integer({ min: 0, max: 200 }),
       flags: fc.constant(0),
+      receivedAt: fc.integer({ min: t0, max: t0 + 50 * 86_400_000 }),
     });
     fc.assert(
       fc.property(fc.array(report, { maxLength: 300 }), fc.integer({ min: 2, max: 8 }), (reports, k) => {
         const result = exportMonth(memoryHistory(reports), '2026-11', DECEMBER, { timeZone: TZ, minTrips: k });
         assert.ok(result.ok);
-        const inMonth = reports.filter((r) => serviceTime(r.departure, TZ).date.startsWith('2026-11')).length;
+        // Only what arrived by a week after the month's end (service days end at 03:00).
+        const cutoff = Date.UTC(2026, 11, 8, 2);
+        const inMonth = reports.filter((r) => serviceTime(r.departure, TZ).date.startsWith('2026-11') && r.receivedAt < cutoff).length;
         assert.equal(aggregateLoad(memoryHistory(reports).between(0, Infinity), TZ).reduce((n, c) => n + c.trips, 0), reports.length);
         let published = 0;
         for (const r of result.rows) {
@@ -138,6 +146,10 @@ describe('history and open data from a bench morning on line 5', function () {
         }
         assert.ok(published <= inMonth);
         assert.doesNotThrow(() => openDataCsv(result.rows));
+        // A report that arrives after the cutoff changes nothing: a published month stays as it was.
+        const late = { ...reports[0]!, seq: 1e9, departure: Date.UTC(2026, 10, 15, 8), receivedAt: Date.UTC(2026, 11, 9) } as HistoryReport;
+        const again = exportMonth(memoryHistory([...reports, late]), '2026-11', DECEMBER, { timeZone: TZ, minTrips: k });
+        assert.deepEqual(again, result);
       }),
       { numRuns: 60 },
     );
