@@ -16,6 +16,7 @@ import { loadScenario } from '../simulator/scenario.js';
 import { bitPackedFloorBytes, cayenneLppBytes, jsonBytes } from './frame-encodings.js';
 import { inChild, modelInference, pseudonymising } from './edge.js';
 import { measureDoorBoardSpeed } from './door-board-speed.js';
+import { measurePublishing } from './publishing.js';
 
 configureLogging({ level: 'warn' });
 
@@ -132,5 +133,14 @@ table('Edge agent (aims: inference p99 < 1 ms, pseudonymising < 20 us)', ['measu
     `${Math.round(doorOnly.simulatedSecondsPerWallSecond)} sim s per wall s (${f2(doorOnly.wallSeconds)} s wall)`,
   ],
   [`one tram day at device depth, whole gateway (doors, IBIS, camera as bytes; ${device.stopEvents} stop events)`, `${f1(device.wallSeconds)} s wall, ${f1(device.simulatedHours! / device.wallSeconds)} sim h/s, ${Math.round(device.stopEvents! / device.wallSeconds)} stop events/s, peak RSS ${f1(device.peakRssMb)} MB`],
+]);
+console.log('');
+
+// Publishing: trip matching, the GTFS-RT feed, the monthly open-data export.
+const pub = measurePublishing(demo.details!.reports, 4);
+table('Publishing (backend)', ['measure', 'figure'], [
+  [`match a live level to its trip (static GTFS of 11 lines, ${pub.trips} trips; ${pub.matched} of 20000 random queries matched)`, `${Math.round(pub.matchesPerSecond)} per s`],
+  [`GTFS-RT VehiclePositions for ${pub.feedVehicles} vehicles with trips (${pub.feedBytes} bytes)`, `${Math.round(pub.feedsPerSecond)} feeds per s`],
+  [`open-data export of a month (${pub.monthReports} stop reports in SQLite: the demo day x 30 days x 4; ${pub.exportRows} cells, ${pub.published} published at k = 5)`, `${pub.exportSeconds.toFixed(2)} s (${Math.round(pub.monthReports / pub.exportSeconds)} reports per s)`],
 ]);
 console.log('');

@@ -132,9 +132,14 @@ interface Sum {
 export function aggregateLoad(reports: Iterable<HistoryReport>, timeZone: string, gtfs?: StaticGtfs): LoadCell[] {
   const sums = new Map<string, Sum>();
   const patterns = new Map<string, string[]>();
+  // Zone offsets are multiples of 15 minutes and change on quarter hours: one lookup per quarter.
+  const quarters = new Map<number, ServiceTime>();
   for (const r of reports) {
     const direction = gtfs?.directionOf(r.line, r.destination);
-    const { hour, dayType } = serviceTime(r.departure, timeZone);
+    const quarter = Math.floor(r.departure / 900_000);
+    let st = quarters.get(quarter);
+    if (!st) quarters.set(quarter, (st = serviceTime(quarter * 900_000, timeZone)));
+    const { hour, dayType } = st;
     const key = `${r.line}/${direction ?? `d${r.destination}`}/${r.stop}/${dayType}/${hour}`;
     let sum = sums.get(key);
     if (!sum) {
