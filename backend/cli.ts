@@ -5,12 +5,14 @@
  * /healthz and /metrics; runs until SIGINT/SIGTERM. A bad option or a port in use ends the start
  * with one line and a non-zero exit. Logs counts, never payloads or identifiers.
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SystemClock } from '../common/clock.js';
+import { ConfigError } from '../common/errors.js';
 import { configureLogging, moduleLogger } from '../common/log.js';
-import { startBackend } from './ops/start-backend.js';
-import { startPublicServer } from './publish/http-server.js';
-import { OccupancyBoard } from './publish/occupancy-board.js';
+import { FleetInventory } from '../contracts/fleet-inventory.js';
+import { listenError, startBackend } from './ops/start-backend.js';
+import { Publishing } from './publish/publishing.js';
 
 const log = moduleLogger('backend');
 
@@ -29,6 +31,10 @@ interface BackendOptions {
   fleet?: string;
   vehicleTypes?: string;
   maxDevices?: number;
+  dashboard?: number;
+  gtfs?: string;
+  replay?: boolean;
+  openDataMinTrips?: number;
 }
 
 const port = (option: string) => (v: string) => {
@@ -52,37 +58,61 @@ export function registerBackendCommands(program: Command): void {
     .option('--http-host <address>', 'address to serve on', '127.0.0.1')
     .option('--ops <port>', 'serve /healthz and /metrics (Prometheus) on this port', port('--ops'))
     .option('--ops-host <address>', 'address for /healthz and /metrics', '127.0.0.1')
-    .option('--fleet <inventory>', 'fleet inventory (occupancy provision): only its devices are admitted (allowlist), fleet numbers published')
+    .option('--fleet <inventory>', 'fleet inventory (occupancy provision): only its devices are admitted (allowlist) and published, by fleet number')
     .option('--vehicle-types <yaml>', 'vehicle types file (capacities for the plausibility bounds; default: the shipped one)')
     .option('--max-devices <n>', 'without --fleet: admit at most this many distinct devices (default 1000)', (v) => Number(v))
+    .option('--dashboard <port>', 'serve the staff pages (heatmap, fleet health, history API) and everything public on this port', port('--dashboard'))
+    .option('--gtfs <dir>', 'static GTFS feed (stops, routes, trips, stop_times, calendar) to match vehicles to trips and stops')
+    .option('--replay', 'the feeds\' clock follows the newest event (for bench feeds and replays of past days)')
+    .option('--open-data-min-trips <k>', 'open data: least trips per published cell', (v) => Number(v), 5)
     .action(async (opts: BackendOptions) => {
       configureLogging({ level: (process.env['LOG_LEVEL'] as 'info' | undefined) ?? 'info' });
+      if (opts.openDataMinTrips === undefined || !Number.isInteger(opts.openDataMinTrips) || opts.openDataMinTrips < 2) throw new ConfigError('--open-data-min-trips', 'expected a whole number of at least 2');
+      if (opts.fleet && !existsSync(opts.fleet)) throw new ConfigError('--fleet', `${opts.fleet} does not exist (the inventory that occupancy provision keeps)`);
       const clock = new SystemClock();
-      // The board needs the fleet numbers, which only exist once the backend has read the inventory.
-      let vehicleOf: (devEui: string) => string | undefined = () => undefined;
-      const board = new OccupancyBoard((devEui) => vehicleOf(devEui) ?? devEui);
-      const backend = await startBackend(
-        {
-          broker: opts.broker,
-          server: opts.server,
-          application: opts.application,
-          share: opts.share,
-          store: opts.store,
-          username: opts.username,
-          password: process.env['MQTT_PASSWORD'],
-          clientId: opts.clientId,
-          fleet: opts.fleet,
-          vehicleTypes: opts.vehicleTypes,
-          maxDevices: opts.maxDevices,
-          ops: opts.ops,
-          opsHost: opts.opsHost,
-        },
-        clock,
-        { report: () => undefined, live: (devEui, live, at) => board.live(devEui, live, at) },
-        opts.http !== undefined ? [{ option: '--http', port: opts.http, host: opts.httpHost, start: () => startPublicServer(board, clock, opts.http!, opts.httpHost) }] : [],
-      );
-      vehicleOf = backend.vehicleOf;
-      if (opts.http !== undefined) log.info({ port: opts.http }, 'serving GTFS-RT and open data');
+      const fleetEntries = () => {
+        if (!opts.fleet) return [];
+        const inventory = new FleetInventory(opts.fleet);
+        const list = inventory.list();
+        inventory.close();
+        return list;
+      };
+      // The public and staff servers are bound before the broker is contacted; a port in use ends the start.
+      let publishing: Publishing;
+      try {
+        publishing = await Publishing.start(
+          { http: opts.http, dashboard: opts.dashboard, host: opts.httpHost, gtfsDir: opts.gtfs, storePath: opts.store, fleet: fleetEntries, replay: opts.replay, minTrips: opts.openDataMinTrips },
+          clock,
+        );
+      } catch (error) {
+        throw listenError(error, opts.dashboard !== undefined ? '--http or --dashboard' : '--http', opts.dashboard !== undefined ? `${opts.http ?? '-'}/${opts.dashboard}` : opts.http ?? 0, opts.httpHost);
+      }
+      let backend;
+      try {
+        backend = await startBackend(
+          {
+            broker: opts.broker,
+            server: opts.server,
+            application: opts.application,
+            share: opts.share,
+            store: opts.store,
+            username: opts.username,
+            password: process.env['MQTT_PASSWORD'],
+            clientId: opts.clientId,
+            fleet: opts.fleet,
+            vehicleTypes: opts.vehicleTypes,
+            maxDevices: opts.maxDevices,
+            ops: opts.ops,
+            opsHost: opts.opsHost,
+          },
+          clock,
+          publishing,
+        );
+      } catch (error) {
+        await publishing.close();
+        throw error;
+      }
+      if (publishing.servers.length) log.info({ http: opts.http, dashboard: opts.dashboard }, 'serving GTFS-RT, open data and pages');
       if (backend.opsPort !== undefined) log.info({ port: backend.opsPort }, 'serving /healthz and /metrics');
       const stats = setInterval(() => log.info({ ...backend.processor.counters, ...backend.ingest.counters }, 'backend counters'), 600_000);
       await new Promise<void>((resolve) => {
@@ -91,6 +121,7 @@ export function registerBackendCommands(program: Command): void {
       clearInterval(stats);
       await backend.processor.idle();
       await backend.stop();
+      await publishing.close();
       log.info({ ...backend.processor.counters }, 'backend stopped');
     });
 }

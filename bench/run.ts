@@ -17,6 +17,7 @@ import { bitPackedFloorBytes, cayenneLppBytes, jsonBytes } from './frame-encodin
 import { inChild, modelInference, pseudonymising } from './edge.js';
 import { measureDoorBoardSpeed } from './door-board-speed.js';
 import { backendIngestFigures } from './backend-ingest.js';
+import { measurePublishing } from './publishing.js';
 
 configureLogging({ level: 'warn' });
 
@@ -160,4 +161,13 @@ table(
     ['decode + trust + dedup, memory store', ...rate(ingest.memory)],
   ],
 );
+console.log('');
+
+// Publishing: trip matching, the GTFS-RT feed, the monthly open-data export.
+const pub = measurePublishing(demo.details!.reports, 4);
+table('Publishing (backend)', ['measure', 'figure'], [
+  [`match a live level to its trip (static GTFS of 11 lines, ${pub.trips} trips; ${pub.matched} of 20000 random queries matched)`, `${Math.round(pub.matchesPerSecond)} per s`],
+  [`GTFS-RT VehiclePositions for ${pub.feedVehicles} vehicles with trips (${pub.feedBytes} bytes)`, `${Math.round(pub.feedsPerSecond)} feeds per s`],
+  [`open-data export of a month (${pub.monthReports} stop reports in SQLite: the demo day x 30 days x 4; ${pub.exportRows} cells, ${pub.published} published at k = 5)`, `${pub.exportSeconds.toFixed(2)} s (${Math.round(pub.monthReports / pub.exportSeconds)} reports per s)`],
+]);
 console.log('');

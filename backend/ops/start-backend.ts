@@ -79,7 +79,8 @@ export function storeLabel(store: string): string {
   return /^postgres(ql)?:\/\//i.test(store) ? store.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : store;
 }
 
-function inUse(error: unknown, option: string, port: number, host: string): Error {
+/** A listen error as one line that names the option, the port and what to do. */
+export function listenError(error: unknown, option: string, port: number | string, host: string): Error {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') return new Error(`${option}: port ${port} on ${host} is in use: choose another port or stop what listens there`);
   if (code === 'EACCES') return new Error(`${option}: no permission to listen on port ${port} on ${host} (ports below 1024 need privileges)`);
@@ -140,7 +141,7 @@ export async function startBackend(
       try {
         s = await extra.start();
       } catch (error) {
-        throw inUse(error, extra.option, extra.port, extra.host);
+        throw listenError(error, extra.option, extra.port, extra.host);
       }
       closers.push(() => new Promise<void>((resolve) => s.close(() => resolve())));
     }
@@ -182,7 +183,7 @@ export async function startBackend(
       try {
         ops = await startOpsServer({ sources }, clock, settings.ops, host);
       } catch (error) {
-        throw inUse(error, '--ops', settings.ops, host);
+        throw listenError(error, '--ops', settings.ops, host);
       }
       opsPort = (ops.address() as AddressInfo).port;
       closers.push(() => new Promise<void>((resolve) => ops.close(() => resolve())));

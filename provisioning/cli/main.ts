@@ -9,6 +9,7 @@ import { createProgram, registerLazily, runProgram, type LazyCommand } from '../
 
 const COMMANDS: readonly LazyCommand[] = [
   { name: 'simulate', description: 'run a scenario on the bench and report against ground truth', register: async () => (await import('../../simulator/cli.js')).registerSimulateCommands },
+  { name: 'static-gtfs', description: 'write a static GTFS feed of a scenario\'s lines for occupancy backend --gtfs', register: async () => (await import('../../simulator/cli.js')).registerSimulateCommands },
   { name: 'gateway', description: 'run the occupancy gateway on a vehicle (as the systemd service does)', register: async () => (await import('../../gateway/cli.js')).registerVehicleCommands },
   { name: 'selftest', description: 'test a fitted gateway: modem, join, a test uplink, and what the sources hear', register: async () => (await import('../../gateway/cli.js')).registerVehicleCommands },
   { name: 'provision', description: 'fit, register, test and install gateways (for technicians)', register: async () => (await import('./provision-commands.js')).registerProvisionCommands },

@@ -25,7 +25,7 @@ import type { ReportStore } from '../../backend/store/report-store.js';
 import type { StopReport } from '../../proto/frames.js';
 import { Air } from '../lorawan/air.js';
 import { NetworkServerEmulator } from '../lorawan/network-server.js';
-import { chirpStackJoinEvent, chirpStackTxAckEvent, chirpStackUplinkEvent, ttsDownSentMessage, ttsJoinMessage, ttsUplinkMessage } from '../lorawan/uplink-event.js';
+import { chirpStackJoinEvent, chirpStackTxAckEvent, chirpStackUplinkEvent, ttsDownSentMessage, ttsJoinMessage, ttsUplinkMessage, type NsDownlinkSent, type NsJoin, type NsUplink } from '../lorawan/uplink-event.js';
 import type { Scenario } from '../scenario.js';
 import type { TruthStop } from '../world/vehicle-runner.js';
 import { buildWorld } from '../world/world-builder.js';
@@ -94,6 +94,15 @@ export interface RunOptions {
   seed?: number;
   onProgress?: (p: Progress) => void;
   keepDetails?: boolean;
+  /**
+   * Every network-server event also goes here as it happens (e.g. to a real MQTT broker through
+   * NetworkServerMqttBridge, for a backend watching live); the run's own backend still acks.
+   */
+  mirror?: { publishUplink(u: NsUplink): void; publishDownlinkSent(d: NsDownlinkSent): void; publishJoin(j: NsJoin): void };
+  /** The trams of the run as they are set up (fleet number, DevEUI, vehicle type), before the day starts. */
+  onVehicle?: (v: { vehicleId: string; devEui: string; vehicleType: string; joinEui: string; dialect: string }) => void;
+  /** Simulated seconds per wall-clock second (default: as fast as it goes). */
+  pace?: number;
   /** Notes for people while the run is set up (e.g. what a replay read and fixed). */
   onInfo?: (text: string) => void;
   /** Taps on every gateway (privacy proof): modem bytes, raw ids the world made, source events, uplinks. */
@@ -198,13 +207,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     publish: (u) => {
       const json = JSON.stringify(tts ? ttsUplinkMessage(u) : chirpStackUplinkEvent(u));
       options.capture?.published?.(json);
+      options.mirror?.publishUplink(u);
       processor.handle(tts ? parseTtsUplink(json, clock.now()) : parseChirpStackUplink(json, clock.now()));
     },
     downlinkSent: (d) => {
+      options.mirror?.publishDownlinkSent(d);
       const json = JSON.stringify(tts ? ttsDownSentMessage(d) : chirpStackTxAckEvent(d));
       processor.downlinkSent((tts ? parseTtsDownSent(json) : parseChirpStackTxAck(json)).devEui);
     },
     joined: (j) => {
+      options.mirror?.publishJoin(j);
       const json = JSON.stringify(tts ? ttsJoinMessage(j) : chirpStackJoinEvent(j));
       processor.joined((tts ? parseTtsJoin(json) : parseChirpStackJoin(json)).devEui);
     },
@@ -233,6 +245,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       const appKey = Array.from({ length: 16 }, () => vrng.int(0, 255).toString(16).padStart(2, '0')).join('');
       ns.register({ devEui, joinEui: JOIN_EUI, appKey, name: `tram-${block.vehicleId}` });
       options.capture?.appKey?.(block.vehicleId, appKey);
+      const dialect = scenario.network.modems === 'mixed' ? (rigs.size % 2 === 0 ? 'rui3' : 'rn2483') : scenario.network.modems;
       const rig = new VehicleRig(
         {
           clock,
@@ -243,7 +256,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           healthIntervalMin: scenario.gateway.healthIntervalMin,
           timeZone: tz,
           depth: scenario.depth,
-          dialect: scenario.network.modems === 'mixed' ? (rigs.size % 2 === 0 ? 'rui3' : 'rn2483') : scenario.network.modems,
+          dialect,
           keyRotationHour: scenario.gateway.keyRotationHour,
           ...(options.capture ? { capture: options.capture } : {}),
           ...(model ? { model } : {}),
@@ -262,6 +275,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         vrng.fork('modem'),
       );
       rigs.set(devEui, rig);
+      options.onVehicle?.({ vehicleId: block.vehicleId, devEui, vehicleType: block.vehicleType.id, joinEui: JOIN_EUI, dialect });
       return { sink: rig, radio: (sighting) => rig.radioSighting(sighting) };
     },
   });
@@ -282,9 +296,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
   const totalMs = drainEnd - clock.now();
   const t0 = clock.now();
+  // Paced: steps of one wall second, each waiting out what is left of its second.
+  const step = options.pace ? Math.max(1000, Math.min(15 * 60_000, options.pace * 1000)) : 15 * 60_000;
   for (let t = clock.now(); t < drainEnd; ) {
-    t = Math.min(drainEnd, t + 15 * 60_000);
+    t = Math.min(drainEnd, t + step);
+    const wallAt = performance.now();
     await clock.runUntil(t);
+    if (options.pace) await new Promise((r) => setTimeout(r, Math.max(0, (step / options.pace!) - (performance.now() - wallAt))));
     options.onProgress?.({ simulatedMs: t - t0, totalMs, stopEvents: allTruth.length, delivered: delivered.length });
   }
   for (const rig of rigs.values()) {

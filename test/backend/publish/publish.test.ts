@@ -15,23 +15,27 @@ describe('publishing occupancy', () => {
     let server: Server;
     let base: string;
     const clock = new VirtualClock(T0);
-    const board = new OccupancyBoard((dev) => (dev === '70b3d57ed0010295' ? '661' : dev));
+    const board = new OccupancyBoard((dev) => ({ '70b3d57ed0010295': '661', '70b3d57ed0010296': '662' })[dev]);
 
     before(async () => {
       board.live('70b3d57ed0010295', { seq: 10, stop: 4, level: Level.LEVEL_MEDIUM, occupancyTenths: 4, line: 5 }, T0 - 60_000);
       board.live('70b3d57ed0010296', { seq: 3, stop: 9, level: Level.LEVEL_HIGH, occupancyTenths: 9, line: 2 }, T0 - 30 * 60_000);
+      // Not in the fleet inventory: never published, however fresh.
+      board.live('00000000deadbeef', { seq: 1, stop: 2, level: Level.LEVEL_HIGH, occupancyTenths: 9, line: 5 }, T0 - 1000);
       server = await startPublicServer(board, clock, 0);
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
     after(() => server.close());
 
-    it('serves a GTFS-RT feed of current vehicles only (stale levels left out)', async () => {
+    it('serves a GTFS-RT feed of current fleet vehicles only (stale levels and unknown devices left out)', async () => {
       const res = await fetch(`${base}/gtfs-rt/vehicle-positions.pb`);
       assert.equal(res.headers.get('content-type'), 'application/x-protobuf');
       const feed = decodeFeed(new Uint8Array(await res.arrayBuffer()));
       assert.equal(feed.entity.length, 1);
       const v = feed.entity[0]!.vehicle;
       assert.equal(v.vehicle.id, '661');
+      assert.equal(v.vehicle.label, '661');
+      assert.equal(board.counters.unpublished, 1);
       assert.equal(v.trip.routeId, '5');
       assert.equal(v.occupancyStatus, GtfsOccupancyStatus.FEW_SEATS_AVAILABLE);
       assert.equal(v.occupancyPercentage, 40);
