@@ -11,6 +11,7 @@ import { loadGatewayConfig, loadGatewaySecrets, type GatewayConfig } from './con
 import { OnnxLoadModel } from './estimation/onnx-model.js';
 import { SHIPPED_MODEL } from './estimation/shipped-model.js';
 import { runVehicleGateway } from './run-vehicle.js';
+import { installStopSignals, type StopSignals } from './stop-signals.js';
 import { formatChecks, selfTestModem, selfTestSources } from './self-test.js';
 import { vehicleModem } from './vehicle-modem.js';
 
@@ -24,7 +25,11 @@ export interface SelfTestCommandOptions {
   listen: number;
 }
 
-export function registerVehicleCommands(program: Command): void {
+/**
+ * `stop`: the process's stop signal (gateway/main.ts installs it before loading anything heavy);
+ * without one (the tools' command line), installed here.
+ */
+export function registerVehicleCommands(program: Command, stop?: StopSignals): void {
   program
     .command('gateway')
     .description('run the occupancy gateway on a vehicle (as the systemd service does)')
@@ -38,9 +43,7 @@ export function registerVehicleCommands(program: Command): void {
         await printCheck(config);
         return;
       }
-      const stop = new AbortController();
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
-      await runVehicleGateway(config, secrets, stop.signal);
+      await runVehicleGateway(config, secrets, (stop ?? installStopSignals()).signal);
     });
 
   program
