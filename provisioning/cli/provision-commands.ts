@@ -5,7 +5,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigError } from '../../common/errors.js';
 import { loadGatewayConfig, loadGatewaySecrets } from '../../gateway/config.js';
@@ -16,7 +15,8 @@ import type { SelfTestCommandOptions } from '../../gateway/cli.js';
 import { gatewayUnit } from '../systemd.js';
 import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../vehicle-files.js';
 
-const INSTALL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Where the technician unpacks the vehicle image on the Pi (docs/technician-guide.md). */
+const INSTALL_DIR = '/opt/tram-occupancy';
 const DEFAULT_INVENTORY = process.env['OCCUPANCY_INVENTORY'] ?? 'fleet-inventory.db';
 
 function hex(bytes: number, what: string): (v: string) => string {
@@ -120,8 +120,19 @@ export function registerProvisionCommands(program: Command): void {
     .option('--install-dir <dir>', 'where the software is installed on the vehicle', INSTALL_DIR)
     .option('--out <file>', 'write the unit here instead of printing it (e.g. /etc/systemd/system/tram-occupancy.service)')
     .action((o: { config: string; secrets: string; user: string; installDir: string; out?: string }) => {
-      loadGatewayConfig(o.config);
-      const unit = gatewayUnit({ installDir: o.installDir, configPath: resolve(o.config), secretsPath: resolve(o.secrets), user: o.user, node: process.execPath });
+      const config = loadGatewayConfig(o.config);
+      const unit = gatewayUnit({
+        installDir: o.installDir,
+        configPath: resolve(o.config),
+        secretsPath: resolve(o.secrets),
+        user: o.user,
+        // The vehicle's node (Raspberry Pi OS), not the one this laptop runs.
+        node: '/usr/bin/node',
+        outboxDir: dirname(resolve(config.uplink.outboxPath)),
+        ble: config.sources.radio?.ble ?? false,
+        wifi: config.sources.radio?.wifiCommand !== undefined,
+        gpio: config.modem.resetCommand !== undefined,
+      });
       if (o.out) {
         writeFileSync(o.out, unit);
         console.log(`wrote ${o.out}; then: systemctl daemon-reload && systemctl enable --now tram-occupancy`);

@@ -8,10 +8,13 @@
  * Timings are figures for the bench (bench/lifecycle.ts), not asserted beyond the 5 s rule.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Rng } from '../../common/random.js';
 import { vehicleImage } from '../helpers/vehicle-image.js';
-import { outboxAfterExit, startGateway, stopAtRandomMoment, type StopMoment } from '../helpers/vehicle-process.js';
+import { outboxAfterExit, startGateway, stopAtRandomMoment, until, type StopMoment } from '../helpers/vehicle-process.js';
 
 describe('the vehicle gateway as a process on a pseudo-terminal (compiled image, plain node)', function () {
   this.timeout(180_000);
@@ -67,6 +70,40 @@ describe('the vehicle gateway as a process on a pseudo-terminal (compiled image,
       assert.doesNotMatch(run.stderr(), /handles still open/);
     } finally {
       await run.close();
+    }
+  });
+
+  it('tells systemd it is ready, feeds the watchdog while it runs and says when it stops (sd_notify over a NOTIFY_SOCKET)', async function () {
+    if (spawnSync('systemd-notify', ['--help'], { stdio: 'ignore' }).status !== 0) {
+      if (process.env['REQUIRE_SYSTEMD'] === '1') throw new Error('systemd-notify is required (REQUIRE_SYSTEMD=1) but not installed');
+      this.skip();
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'notify-'));
+    const socket = join(dir, 'notify.sock');
+    // systemd's side: a unix datagram socket (Node has none), each message printed as it comes.
+    const listener = spawn('socat', ['-u', `UNIX-RECV:${socket}`, 'STDOUT'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let heard = '';
+    listener.stdout.on('data', (c: Buffer) => (heard += `${c.toString()}\n`));
+    const count = (what: string) => heard.split(what).length - 1;
+    try {
+      await until(() => existsSync(socket), 5000, 'the notify socket');
+      const run = await startGateway(this, { env: { NOTIFY_SOCKET: socket, WATCHDOG_USEC: '1000000' } });
+      try {
+        await until(() => count('READY=1') === 1, 20_000, 'READY=1');
+        assert.ok(run.heard.some((l) => l.startsWith('AT+JOIN=') || l.startsWith('AT+NJS')), 'ready after the modem was configured');
+        // WatchdogSec=1 s: fed every 0.5 s while the send loop runs.
+        await until(() => count('WATCHDOG=1') >= 3, 10_000, 'three WATCHDOG=1');
+        run.child.kill('SIGTERM');
+        const exit = await run.exited;
+        assert.equal(exit.code, 0, run.stderr());
+        await until(() => count('STOPPING=1') === 1, 5000, 'STOPPING=1');
+        assert.ok(heard.indexOf('STOPPING=1') > heard.lastIndexOf('READY=1'));
+      } finally {
+        await run.close();
+      }
+    } finally {
+      listener.kill();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
