@@ -20,7 +20,6 @@ const pack = !args.includes('--no-pack');
 const ASSETS = [
   ['models/load-estimator.onnx', 'gateway/estimation/shipped-model.js'],
   ['proto/occupancy.proto', 'proto/schema.js'],
-  ['contracts/onnx-subset.proto', 'contracts/model-metadata.js'],
   ['contracts/data/vehicle-types.yaml', 'contracts/vehicle-types.js'],
 ];
 

@@ -7,6 +7,7 @@
  * user with the serial ports by group (dialout), writes only its outbox folder, and sees as little
  * of the system as the radio, the serial lines and the model need.
  */
+import { VEHICLE_NODE_ENV, VEHICLE_NODE_FLAGS } from '../gateway/node-runtime.js';
 
 export interface UnitOptions {
   /** Where the vehicle image is unpacked (the folder with gateway/main.js and node_modules). */
@@ -46,7 +47,8 @@ export function gatewayUnit(o: UnitOptions): string {
     'Type=notify',
     // READY and WATCHDOG come from systemd-notify, a child of the gateway.
     'NotifyAccess=all',
-    `ExecStart=${o.node} ${o.installDir}/gateway/main.js gateway --config ${o.configPath} --secrets ${o.secretsPath}`,
+    // Node's flags and malloc settings for a 1 GB Pi: gateway/node-runtime.ts.
+    `ExecStart=${o.node} ${VEHICLE_NODE_FLAGS.join(' ')} ${o.installDir}/gateway/main.js gateway --config ${o.configPath} --secrets ${o.secretsPath}`,
     `WorkingDirectory=${o.installDir}`,
     `User=${o.user}`,
     `Group=${o.user}`,
@@ -59,6 +61,7 @@ export function gatewayUnit(o: UnitOptions): string {
     // The gateway stops within 4 s on its own (gateway/run-vehicle.ts); SIGKILL after this.
     'TimeoutStopSec=10',
     'Environment=NODE_ENV=production',
+    ...Object.entries(VEHICLE_NODE_ENV).map(([k, v]) => `Environment=${k}=${v}`),
     'StateDirectory=tram-occupancy',
     'StateDirectoryMode=0750',
     'UMask=0077',

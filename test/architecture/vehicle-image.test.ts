@@ -38,7 +38,7 @@ describe('the vehicle image (npm run build)', function () {
       assert.ok(!deps.includes(name), `the image depends on ${name}`);
       assert.ok(!(`node_modules/${name}` in imageLock.packages), `the image's lockfile installs ${name}`);
     }
-    for (const asset of ['models/load-estimator.onnx', 'proto/occupancy.proto', 'contracts/onnx-subset.proto', 'gateway/main.js']) assert.ok(existsSync(join(image, asset)), asset);
+    for (const asset of ['models/load-estimator.onnx', 'proto/occupancy.proto', 'gateway/main.js']) assert.ok(existsSync(join(image, asset)), asset);
     assert.ok(existsSync(join(dir, `tram-occupancy-vehicle-${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}.tgz`)));
   });
 

@@ -18,6 +18,10 @@ import { EmulatedRui3 } from '../../simulator/lorawan/emulated-rui3.js';
 import { RIG_START, TEST_DEVICE, radioWorld } from './modem-rig.js';
 import { openPtyPair, ptyPairOrSkip, type PtyPair } from './pty.js';
 import { vehicleImage } from './vehicle-image.js';
+import { stringify as stringifyYaml } from 'yaml';
+import { loadVehicleTypes } from '../../contracts/vehicle-types.js';
+import { VEHICLE_NODE_ENV, VEHICLE_NODE_FLAGS } from '../../gateway/node-runtime.js';
+import { buildVehicleConfig } from '../../provisioning/vehicle-files.js';
 
 export type StopMoment = 'silent-start' | 'join' | 'sent';
 
@@ -38,6 +42,8 @@ export interface RunOptions {
   coverage?: boolean;
   env?: Record<string, string>;
   command?: 'gateway' | 'selftest';
+  /** Options for node itself (V8 flags), before the entry point; default: the vehicle's (gateway/node-runtime.ts). */
+  nodeArgs?: readonly string[];
   args?: string[];
 }
 
@@ -46,15 +52,21 @@ export async function startGateway(ctx: Mocha.Context | undefined, options: RunO
   const pty: PtyPair = ctx ? await ptyPairOrSkip(ctx) : await openPtyPair();
   const dir = mkdtempSync(join(tmpdir(), 'vehicle-run-'));
   const outboxPath = join(dir, 'outbox.db');
-  writeFileSync(
-    join(dir, 'gateway.yaml'),
-    `vehicle: { id: "661", type: MGT-K1, seats: 52, capacity: 139, levels: { medium: 56, high: 104 } }
-modem: { dialect: rui3, port: ${pty.a} }
-lorawan: { devEui: ${TEST_DEVICE.devEui}, joinEui: ${TEST_DEVICE.joinEui} }
-uplink: { outboxPath: ${outboxPath} }
-sources: { ibis: { port: ${join(dir, 'no-ibis-here')} }, radio: { ble: false } }
-`,
-  );
+  // As the technician's tool writes it for an MGT-K1: door board, vehicle bus and camera (their
+  // ports absent here: reopened with back-off, as on a tram with a cable off), the modem on the pty.
+  const config = buildVehicleConfig({
+    vehicleId: '661',
+    type: loadVehicleTypes().get('MGT-K1')!,
+    devEui: TEST_DEVICE.devEui,
+    joinEui: TEST_DEVICE.joinEui,
+    modemDialect: 'rui3',
+    modemPort: pty.a,
+    outboxPath,
+    doorBoardPort: join(dir, 'no-door-board-here'),
+    ibisPort: join(dir, 'no-ibis-here'),
+    cameraPort: join(dir, 'no-camera-here'),
+  });
+  writeFileSync(join(dir, 'gateway.yaml'), stringifyYaml(config));
   writeFileSync(join(dir, 'secrets.yaml'), `appKey: ${TEST_DEVICE.appKey}\n`);
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
 
@@ -83,12 +95,12 @@ sources: { ibis: { port: ${join(dir, 'no-ibis-here')} }, radio: { ble: false } }
     stopClock = () => clearInterval(ticker);
   }
 
-  const image = vehicleImage();
+  const image = process.env['VEHICLE_IMAGE'] ?? vehicleImage();
   const command = options.command ?? 'gateway';
-  const child = spawn(process.execPath, [join(image, 'gateway/main.js'), command, '--config', join(dir, 'gateway.yaml'), '--secrets', join(dir, 'secrets.yaml'), ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? VEHICLE_NODE_FLAGS), join(image, 'gateway/main.js'), command, '--config', join(dir, 'gateway.yaml'), '--secrets', join(dir, 'secrets.yaml'), ...(options.args ?? [])], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
+    env: { ...process.env, ...(options.nodeArgs ? {} : VEHICLE_NODE_ENV), LOG_LEVEL: 'info', ...options.env },
   });
   let err = '';
   let out = '';

@@ -116,9 +116,9 @@ describe('provisioning', () => {
 
   it('writes a systemd unit that runs the compiled image with plain node, restarts on failure, has a watchdog and is hardened', () => {
     const unit = gatewayUnit({ installDir: '/opt/tram-occupancy', configPath: '/etc/tram-occupancy/gateway.yaml', secretsPath: '/etc/tram-occupancy/secrets.yaml', user: 'tram-occupancy', node: '/usr/bin/node' });
-    assert.match(unit, /^ExecStart=\/usr\/bin\/node \/opt\/tram-occupancy\/gateway\/main\.js gateway --config \/etc\/tram-occupancy\/gateway\.yaml --secrets \/etc\/tram-occupancy\/secrets\.yaml$/m);
+    assert.match(unit, /^ExecStart=\/usr\/bin\/node --lite-mode --no-expose-wasm --max-semi-space-size=1 \/opt\/tram-occupancy\/gateway\/main\.js gateway --config \/etc\/tram-occupancy\/gateway\.yaml --secrets \/etc\/tram-occupancy\/secrets\.yaml$/m);
     assert.doesNotMatch(unit, /tsx|occupancy\.mjs/);
-    for (const line of ['Type=notify', 'NotifyAccess=all', 'Restart=on-failure', 'WatchdogSec=30', 'User=tram-occupancy', 'SupplementaryGroups=dialout', 'ProtectSystem=strict', 'NoNewPrivileges=true', 'PrivateTmp=true', 'ProtectHome=true', 'DevicePolicy=closed', 'DeviceAllow=char-ttyAMA rw', 'CapabilityBoundingSet=', 'RestrictAddressFamilies=AF_UNIX AF_NETLINK']) {
+    for (const line of ['Type=notify', 'NotifyAccess=all', 'Restart=on-failure', 'WatchdogSec=30', 'User=tram-occupancy', 'SupplementaryGroups=dialout', 'ProtectSystem=strict', 'NoNewPrivileges=true', 'PrivateTmp=true', 'ProtectHome=true', 'DevicePolicy=closed', 'DeviceAllow=char-ttyAMA rw', 'CapabilityBoundingSet=', 'RestrictAddressFamilies=AF_UNIX AF_NETLINK', 'Environment=MALLOC_ARENA_MAX=1']) {
       assert.ok(unit.split('\n').includes(line), `missing ${line}`);
     }
     // The outbox folder is the state directory: writable without ReadWritePaths.
