@@ -114,16 +114,18 @@ export function registerProvisionCommands(program: Command): void {
   provision
     .command('service')
     .description('print (or write) the systemd unit that runs the gateway on the vehicle')
-    .requiredOption('-c, --config <file>', 'vehicle config path on the vehicle')
+    .requiredOption('-c, --config <file>', 'the vehicle config (read here for its ports, sources and outbox)')
+    .option('--config-on-vehicle <file>', 'where the config lies on the vehicle', '/etc/tram-occupancy/gateway.yaml')
     .option('-s, --secrets <file>', 'secrets path on the vehicle', '/etc/tram-occupancy/secrets.yaml')
     .option('--user <name>', 'service user (in the dialout group)', 'tram-occupancy')
     .option('--install-dir <dir>', 'where the software is installed on the vehicle', INSTALL_DIR)
     .option('--out <file>', 'write the unit here instead of printing it (e.g. /etc/systemd/system/tram-occupancy.service)')
-    .action((o: { config: string; secrets: string; user: string; installDir: string; out?: string }) => {
+    .action((o: { config: string; configOnVehicle: string; secrets: string; user: string; installDir: string; out?: string }) => {
       const config = loadGatewayConfig(o.config);
       const unit = gatewayUnit({
         installDir: o.installDir,
-        configPath: resolve(o.config),
+        // Written on the laptop (the vehicle image has no tools): the paths are the vehicle's.
+        configPath: o.configOnVehicle,
         secretsPath: resolve(o.secrets),
         user: o.user,
         // The vehicle's node (Raspberry Pi OS), not the one this laptop runs.
