@@ -59,7 +59,7 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
   let gateway: Gateway | undefined;
   let sources: ReturnType<typeof startVehicleSources> | undefined;
   let watchdog: TimerHandle | undefined;
-  // Whatever is under way when the signal comes: the modem's close makes a pending open or join fail at once.
+  // While starting, the signal closes the modem at once: a pending open (a silent module) fails there and then.
   const onAbort = (): void => void modem?.close();
   signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -82,6 +82,8 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
       throw new Error(`the modem on ${config.modem.port} did not start (${(error as Error).message}): check its cable and power, the port and modem.dialect in the config`, { cause: error });
     }
     if (signal.aborted) return;
+    // Started: from now on a stop gives a frame on air its grace before the modem is closed (below).
+    signal.removeEventListener('abort', onAbort);
     sources = startVehicleSources(config, clock, gateway, signal);
     notifier.ready();
     log.info({ vehicle: config.vehicle.id, pending: outbox.size, sources: sources.names, watchdogMs: notifier.watchdogIntervalMs }, 'running');
