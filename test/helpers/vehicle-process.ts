@@ -151,22 +151,28 @@ export function outboxAfterExit(path: string): { wal: boolean; integrity: string
 /** Stops one run at a random moment of the kind asked; returns how long the process took to end after the signal. */
 export async function stopAtRandomMoment(ctx: Mocha.Context | undefined, moment: StopMoment, sig: NodeJS.Signals, rng: Rng): Promise<{ run: GatewayRun; stopMs: number; exit: { code: number | null; signal: NodeJS.Signals | null } }> {
   const run = await startGateway(ctx, { silent: moment === 'silent-start', coverage: moment !== 'join' });
-  const spawnedAt = performance.now();
-  if (moment === 'silent-start') {
-    // Anywhere in the start: loading the model, opening the port, the unanswered AT (3 s).
-    await new Promise((r) => setTimeout(r, 200 + rng.next() * 2000));
-  } else if (moment === 'join') {
-    await until(() => run.heard.some((l) => l.startsWith('AT+JOIN=')), 20_000, 'the join');
-    await new Promise((r) => setTimeout(r, rng.next() * 1200));
-  } else {
-    await until(() => run.heard.some((l) => l.startsWith('AT+SEND=')), 20_000, 'a frame');
-    await new Promise((r) => setTimeout(r, rng.next() * 500));
+  // On any failure the process, the module and socat go too (the caller closes a run it got back).
+  try {
+    const spawnedAt = performance.now();
+    if (moment === 'silent-start') {
+      // Anywhere in the start: loading the model, opening the port, the unanswered AT (3 s).
+      await new Promise((r) => setTimeout(r, 200 + rng.next() * 2000));
+    } else if (moment === 'join') {
+      await until(() => run.heard.some((l) => l.startsWith('AT+JOIN=')), 20_000, 'the join');
+      await new Promise((r) => setTimeout(r, rng.next() * 1200));
+    } else {
+      await until(() => run.heard.some((l) => l.startsWith('AT+SEND=')), 20_000, 'a frame');
+      await new Promise((r) => setTimeout(r, rng.next() * 500));
+    }
+    assert.equal(run.child.exitCode, null, `the gateway ended on its own before the ${sig} (${moment}): ${run.stderr().slice(-800)}`);
+    const sentAt = performance.now();
+    run.child.kill(sig);
+    const exit = await Promise.race([run.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000))]);
+    if (!exit) throw new Error(`the gateway did not end within 15 s of ${sig} (${moment}, ${Math.round(sentAt - spawnedAt)} ms after start): ${run.stderr().slice(-1500)}`);
+    return { run, stopMs: exit.at - sentAt, exit };
+  } catch (error) {
+    await run.close();
+    throw error;
   }
-  assert.equal(run.child.exitCode, null, `the gateway ended on its own before the ${sig} (${moment}): ${run.stderr().slice(-800)}`);
-  const sentAt = performance.now();
-  run.child.kill(sig);
-  const exit = await Promise.race([run.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000))]);
-  if (!exit) throw new Error(`the gateway did not end within 15 s of ${sig} (${moment}, ${Math.round(sentAt - spawnedAt)} ms after start): ${run.stderr().slice(-1500)}`);
-  return { run, stopMs: exit.at - sentAt, exit };
 }
 
