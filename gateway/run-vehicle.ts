@@ -62,6 +62,11 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
   // While starting, the signal closes the modem at once: a pending open (a silent module) fails there and then.
   const onAbort = (): void => void modem?.close();
   signal.addEventListener('abort', onAbort, { once: true });
+  // The deadline runs from the signal: loading the model cannot be interrupted, and may be slow.
+  let deadline: NodeJS.Timeout | undefined;
+  const startDeadline = (): void => void (deadline = stopDeadline(options.stopDeadlineMs ?? STOP_DEADLINE_MS, () => outbox));
+  if (signal.aborted) startDeadline();
+  else signal.addEventListener('abort', startDeadline, { once: true });
   try {
     model = await vehicleModel(config);
     if (signal.aborted) return;
@@ -105,8 +110,8 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
     await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
   } finally {
     signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', startDeadline);
     if (watchdog) clock.clearTimeout(watchdog);
-    const deadline = signal.aborted ? stopDeadline(options.stopDeadlineMs ?? STOP_DEADLINE_MS, () => outbox) : undefined;
     if (signal.aborted) {
       log.info('stopping');
       notifier.stopping();
@@ -129,12 +134,21 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
   }
 }
 
-/** Past the deadline the stop is cut short: the outbox closes (its writes are each committed) and the process exits 1. */
+/**
+ * Past the deadline the stop is cut short. Still loading the model (which cannot be interrupted),
+ * nothing is open yet: a clean stop, exit 0. Otherwise something hung: the outbox closes (its
+ * writes are each committed) and the process exits 1.
+ */
 function stopDeadline(ms: number, outbox: () => Outbox | undefined): NodeJS.Timeout {
   return setTimeout(() => {
+    const open = outbox();
+    if (!open) {
+      log.info({ afterMs: ms, while: 'loading the model', outbox: 'not opened' }, 'stopped');
+      process.exit(0);
+    }
     log.error({ afterMs: ms }, 'the gateway did not stop in time: closing the outbox and exiting');
     try {
-      outbox()?.close();
+      open.close();
     } finally {
       process.exit(1);
     }
