@@ -1,8 +1,9 @@
 /**
  * Figures of the edge agent itself: load-model inference per departure (one row, as the gateway
  * runs it), pseudonymising one radio sighting, and, in child processes so nothing else of the
- * bench is counted, the resident memory of a gateway process with the model loaded, a fleet day
- * at event depth and one tram at device depth. Measurements to read, never pass/fail.
+ * bench is counted, a fleet day at event depth and one tram at device depth. The gateway's own
+ * memory is measured on the compiled vehicle image as a process (bench/vehicle.ts). Measurements
+ * to read, never pass/fail.
  *
  * `node --import tsx bench/edge.ts <child-mode>` runs one child measurement and prints JSON.
  */
@@ -11,7 +12,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { VirtualClock } from '../common/clock.js';
 import { configureLogging } from '../common/log.js';
-import { FEATURES } from '../gateway/estimation/features.js';
 import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { Pseudonymiser } from '../gateway/privacy/pseudonymiser.js';
 import { RadioSource } from '../gateway/sources/radio-source.js';
@@ -96,7 +96,7 @@ export interface ChildFigures {
 }
 
 /** Runs one measurement in a fresh Node process (so its memory is its own). */
-export function inChild(mode: 'gateway-rss' | 'fleet-day' | 'device-depth'): ChildFigures {
+export function inChild(mode: 'fleet-day' | 'device-depth'): ChildFigures {
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), mode], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`bench child ${mode} failed: ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildFigures;
@@ -105,15 +105,6 @@ export function inChild(mode: 'gateway-rss' | 'fleet-day' | 'device-depth'): Chi
 async function child(mode: string): Promise<ChildFigures> {
   configureLogging({ level: 'warn' });
   const t0 = performance.now();
-  if (mode === 'gateway-rss') {
-    // What a gateway process holds with the model: ORT, the session, a day's worth of inferences.
-    const rssBeforeMb = process.memoryUsage().rss / 2 ** 20;
-    const model = await OnnxLoadModel.load(SHIPPED_MODEL);
-    const features = new Float32Array(FEATURES.length).fill(0.2);
-    for (let i = 0; i < 3000; i++) await model.predict(features, new Float32Array([56, 104]));
-    const rssAfterMb = process.memoryUsage().rss / 2 ** 20;
-    return { mode, wallSeconds: (performance.now() - t0) / 1000, peakRssMb: peakRssMb(), rssBeforeMb, rssAfterMb };
-  }
   const scenario = mode === 'fleet-day' ? loadScenario('fleet-day') : loadScenario('demo', ['depth=device', 'lines.0.maxVehicles=1']);
   const r = await runScenario(scenario);
   return {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// After `tsc -p tsconfig.build.json`: copies what the compiled code reads next to itself (schemas,
-// the shipped model, vehicle and line data, scenarios), so dist/ runs on a vehicle without the sources.
+// `npm run build:all`, after `tsc -p tsconfig.build.json`: copies what the compiled code reads next
+// to itself (schemas, the shipped model, vehicle and line data, scenarios), so every deployable's
+// compiled code in dist/ runs without the sources. The vehicle image is `npm run build` (bin/build-vehicle.mjs).
 import { cpSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

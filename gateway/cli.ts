@@ -12,11 +12,16 @@ import { loadGatewayConfig, loadGatewaySecrets, type GatewayConfig, type Gateway
 import { OnnxLoadModel } from './estimation/onnx-model.js';
 import { SHIPPED_MODEL } from './estimation/shipped-model.js';
 import { runVehicleGateway } from './run-vehicle.js';
+import { installStopSignals, type StopSignals } from './stop-signals.js';
 import { formatChecks, selfTestModem, selfTestSources } from './self-test.js';
 import { withSelfTestOptions, type SelfTestCommandOptions } from './self-test-options.js';
 import { vehicleModem } from './vehicle-modem.js';
 
-export function registerVehicleCommands(program: Command): void {
+/**
+ * `stop`: the process's stop signal (gateway/main.ts installs it before loading anything heavy);
+ * without one (the tools' command line), installed here.
+ */
+export function registerVehicleCommands(program: Command, stop?: StopSignals): void {
   program
     .command('gateway')
     .description('run the occupancy gateway on a vehicle (as the systemd service does)')
@@ -30,9 +35,7 @@ export function registerVehicleCommands(program: Command): void {
         await printCheck(config, secrets);
         return;
       }
-      const stop = new AbortController();
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
-      await runVehicleGateway(config, secrets, stop.signal);
+      await runVehicleGateway(config, secrets, (stop ?? installStopSignals()).signal);
     });
 
   withSelfTestOptions(program.command('selftest'))

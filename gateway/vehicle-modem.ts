@@ -37,11 +37,12 @@ export function vehicleModem(config: GatewayConfig, secrets: GatewaySecrets, clo
  * The module's reset line (or its power), pulled by a command the config names, e.g. libgpiod's
  * `gpioset --mode=time --usec=200000 gpiochip0 17=0` on the Pi. Resolves when the command exited 0.
  */
-export function commandReset(command: readonly string[], timeoutMs = 10_000): () => Promise<void> {
+export function commandReset(command: readonly string[], timeoutMs = 10_000): (signal?: AbortSignal) => Promise<void> {
   const [file, ...args] = command;
-  return () =>
+  return (signal) =>
     new Promise<void>((resolve, reject) => {
-      const child = spawn(file!, args, { stdio: 'ignore', timeout: timeoutMs });
+      // Killed when the modem is closed: a stop never waits for a reset line.
+      const child = spawn(file!, args, { stdio: 'ignore', timeout: timeoutMs, ...(signal ? { signal } : {}) });
       child.once('error', (error) => reject(new Error(`modem reset command failed to start: ${error.message}`)));
       child.once('exit', (code, sig) => (code === 0 ? resolve() : reject(new Error(`modem reset command ended with ${sig ?? `exit code ${code}`}`))));
     });

@@ -25,8 +25,11 @@ export interface ModemSupervisorDeps {
   connect: () => Promise<Duplex>;
   /** The dialect driver on a freshly opened stream. */
   driver: (stream: Duplex) => DialectDriver;
-  /** Pulls the module's reset line or cycles its power; absent: the soft reset is all there is. */
-  hardwareReset?: () => Promise<void>;
+  /**
+   * Pulls the module's reset line or cycles its power; absent: the soft reset is all there is.
+   * Aborted (the signal) when the supervisor is closed.
+   */
+  hardwareReset?: (signal: AbortSignal) => Promise<void>;
 }
 
 export interface ModemSupervisorOptions {
@@ -109,9 +112,12 @@ export class ModemSupervisor extends EventEmitter<LoraModemEvents> implements Lo
     this.stream = undefined;
   }
 
-  /** Waits out a reset under way; while the stream is away, fails at once (the caller retries later). */
+  /**
+   * Waits out a reset under way (unless the supervisor is closed meanwhile: a stop never waits for a
+   * reset); while the stream is away, fails at once (the caller retries later).
+   */
   private async call<T>(fn: (driver: DialectDriver) => Promise<T>): Promise<T> {
-    if (this.recovering) await this.recovering;
+    if (this.recovering) await Promise.race([this.recovering, whenAborted(this.closing.signal)]);
     const driver = this.driver;
     if (!driver || this.reconnecting) throw new DisconnectedError('modem port is away; reopening');
     try {
@@ -157,7 +163,7 @@ export class ModemSupervisor extends EventEmitter<LoraModemEvents> implements Lo
     }
     if (this.deps.hardwareReset && driver === this.driver) {
       try {
-        await this.deps.hardwareReset();
+        await this.deps.hardwareReset(this.closing.signal);
         await driver.open();
         this.stats.hardResets++;
         this.recovered('reset');
@@ -236,4 +242,13 @@ export class ModemSupervisor extends EventEmitter<LoraModemEvents> implements Lo
       }
     }
   }
+}
+
+/** Rejects with a DisconnectedError once `signal` aborts (the supervisor was closed). */
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = (): void => reject(new DisconnectedError('modem closed'));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 }

@@ -112,6 +112,7 @@ export class UplinkScheduler {
   private healthRequested = false;
   private lastUplinkAt = Number.NEGATIVE_INFINITY;
   private running = false;
+  private looping = false;
   /** Power cut: nothing may be written any more. */
   private halted = false;
   private pollIntervalMs: number;
@@ -149,7 +150,13 @@ export class UplinkScheduler {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loopDone = this.loop();
+    this.looping = true;
+    this.loopDone = this.loop().finally(() => (this.looping = false));
+  }
+
+  /** The send loop runs (started, not stopped, has not ended): what the service watchdog checks. */
+  get alive(): boolean {
+    return this.looping && this.running;
   }
 
   /** Stops after the frame on air, if any, and records it. */

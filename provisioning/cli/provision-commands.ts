@@ -5,7 +5,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { prepareOutputDir, prepareOutputFile, STDOUT } from '../../common/cli-output.js';
 import { ConfigError } from '../../common/errors.js';
@@ -19,7 +18,8 @@ import { withSelfTestOptions, type SelfTestCommandOptions } from '../../gateway/
 import { gatewayUnit } from '../systemd.js';
 import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../vehicle-files.js';
 
-const INSTALL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Where the technician unpacks the vehicle image on the Pi (docs/technician-guide.md). */
+const INSTALL_DIR = '/opt/tram-occupancy';
 /** The unit `provision service --out <dir>` writes. */
 const UNIT_FILE = 'tram-occupancy.service';
 const INVENTORY_HELP = 'fleet inventory (SQLite; default $OCCUPANCY_INVENTORY, else /var/lib/tram-occupancy/fleet-inventory.db)';
@@ -129,15 +129,28 @@ export function registerProvisionCommands(program: Command): void {
   provision
     .command('service')
     .description('print (or write) the systemd unit that runs the gateway on the vehicle')
-    .requiredOption('-c, --config <file>', 'vehicle config path on the vehicle')
+    .requiredOption('-c, --config <file>', 'the vehicle config (read here for its ports, sources and outbox)')
+    .option('--config-on-vehicle <file>', 'where the config lies on the vehicle', '/etc/tram-occupancy/gateway.yaml')
     .option('-s, --secrets <file>', 'secrets path on the vehicle', '/etc/tram-occupancy/secrets.yaml')
     .option('--user <name>', 'service user (in the dialout group)', 'tram-occupancy')
     .option('--install-dir <dir>', 'where the software is installed on the vehicle', INSTALL_DIR)
     .option('--out <dir>', `write ${UNIT_FILE} into this folder (e.g. /etc/systemd/system) instead of printing it`)
-    .action((o: { config: string; secrets: string; user: string; installDir: string; out?: string }) => {
+    .action((o: { config: string; configOnVehicle: string; secrets: string; user: string; installDir: string; out?: string }) => {
       const dir = o.out === undefined ? undefined : prepareOutputDir(o.out, '--out', UNIT_FILE);
-      loadGatewayConfig(o.config);
-      const unit = gatewayUnit({ installDir: o.installDir, configPath: resolve(o.config), secretsPath: resolve(o.secrets), user: o.user, node: process.execPath });
+      const config = loadGatewayConfig(o.config);
+      const unit = gatewayUnit({
+        installDir: o.installDir,
+        // Written on the laptop (the vehicle image has no tools): the paths are the vehicle's.
+        configPath: o.configOnVehicle,
+        secretsPath: resolve(o.secrets),
+        user: o.user,
+        // The vehicle's node (Raspberry Pi OS), not the one this laptop runs.
+        node: '/usr/bin/node',
+        outboxDir: dirname(resolve(config.uplink.outboxPath)),
+        ble: config.sources.radio?.ble ?? false,
+        wifi: config.sources.radio?.wifiCommand !== undefined,
+        gpio: config.modem.resetCommand !== undefined,
+      });
       if (dir) {
         writeFileSync(join(dir, UNIT_FILE), unit);
         console.log(`wrote ${join(dir, UNIT_FILE)}; then: systemctl daemon-reload && systemctl enable --now tram-occupancy`);

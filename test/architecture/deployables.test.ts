@@ -8,11 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
+import { vehicleImage } from '../helpers/vehicle-image.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RECORDER = fileURLToPath(new URL('../helpers/record-modules.mjs', import.meta.url));
@@ -54,16 +55,8 @@ describe('deployables and layers', function () {
     let image: string;
     let vehicleDir: string;
     before(() => {
-      image = mkdtempSync(join(tmpdir(), 'vehicle-image-'));
-      const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.vehicle.json'), '--outDir', image], { encoding: 'utf8' });
-      assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
-      // The assets the vehicle reads beside its code (bin/copy-assets.mjs does the same for dist/).
-      for (const asset of ['proto/occupancy.proto', 'contracts/onnx-subset.proto', 'contracts/data/vehicle-types.yaml', 'models/load-estimator.onnx']) {
-        mkdirSync(dirname(join(image, asset)), { recursive: true });
-        cpSync(join(ROOT, asset), join(image, asset));
-      }
-      // node_modules beside the image, as on the vehicle (only the packages are needed, not the sources).
-      spawnSync('ln', ['-s', join(ROOT, 'node_modules'), join(image, 'node_modules')]);
+      // Built as `npm run build` builds it (bin/build-vehicle.mjs), with this checkout's node_modules beside it.
+      image = vehicleImage();
       vehicleDir = mkdtempSync(join(tmpdir(), 'vehicle-config-'));
       writeFileSync(join(vehicleDir, 'gateway.yaml'), `vehicle: { id: "661", type: MGT-K1, seats: 52, capacity: 139, levels: { medium: 56, high: 104 } }
 modem: { dialect: rui3, port: /dev/null }
@@ -75,7 +68,6 @@ sources: { ibis: { port: /dev/no-ibis-here }, camera: { port: /dev/no-camera-her
       chmodSync(join(vehicleDir, 'secrets.yaml'), 0o600);
     });
     after(() => {
-      rmSync(image, { recursive: true, force: true });
       rmSync(vehicleDir, { recursive: true, force: true });
     });
 

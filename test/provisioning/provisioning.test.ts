@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../common/clock.js';
@@ -113,11 +114,42 @@ describe('provisioning', () => {
     assert.match(formatChecks(results), /FAIL.*no answer[\s\S]*-> check the modem cable/);
   });
 
-  it('writes a systemd unit that restarts the gateway and runs it unprivileged', () => {
+  it('writes a systemd unit that runs the compiled image with plain node, restarts on failure, has a watchdog and is hardened', () => {
     const unit = gatewayUnit({ installDir: '/opt/tram-occupancy', configPath: '/etc/tram-occupancy/gateway.yaml', secretsPath: '/etc/tram-occupancy/secrets.yaml', user: 'tram-occupancy', node: '/usr/bin/node' });
-    assert.match(unit, /^ExecStart=\/usr\/bin\/node \/opt\/tram-occupancy\/bin\/occupancy\.mjs gateway --config \/etc\/tram-occupancy\/gateway\.yaml --secrets/m);
-    assert.match(unit, /^Restart=always$/m);
-    assert.match(unit, /^User=tram-occupancy$/m);
-    assert.match(unit, /^SupplementaryGroups=dialout$/m);
+    assert.match(unit, /^ExecStart=\/usr\/bin\/node --lite-mode --no-expose-wasm --max-semi-space-size=1 \/opt\/tram-occupancy\/gateway\/main\.js gateway --config \/etc\/tram-occupancy\/gateway\.yaml --secrets \/etc\/tram-occupancy\/secrets\.yaml$/m);
+    assert.doesNotMatch(unit, /tsx|occupancy\.mjs/);
+    for (const line of ['Type=notify', 'NotifyAccess=all', 'Restart=on-failure', 'WatchdogSec=30', 'User=tram-occupancy', 'SupplementaryGroups=dialout', 'ProtectSystem=strict', 'NoNewPrivileges=true', 'PrivateTmp=true', 'ProtectHome=true', 'DevicePolicy=closed', 'DeviceAllow=char-ttyAMA rw', 'CapabilityBoundingSet=', 'RestrictAddressFamilies=AF_UNIX AF_NETLINK', 'Environment=MALLOC_ARENA_MAX=1']) {
+      assert.ok(unit.split('\n').includes(line), `missing ${line}`);
+    }
+    // The outbox folder is the state directory: writable without ReadWritePaths.
+    assert.ok(unit.includes('StateDirectory=tram-occupancy') && !unit.includes('ReadWritePaths='));
+    const other = gatewayUnit({ installDir: '/opt/t', configPath: '/etc/g.yaml', secretsPath: '/etc/s.yaml', user: 'tram', node: '/usr/bin/node', outboxDir: '/data/outbox', ble: true, gpio: true });
+    for (const line of ['ReadWritePaths=/data/outbox', 'SupplementaryGroups=dialout gpio', 'DeviceAllow=char-gpiochip rw', 'AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN', 'RestrictAddressFamilies=AF_UNIX AF_NETLINK AF_BLUETOOTH']) {
+      assert.ok(other.split('\n').includes(line), `missing ${line}`);
+    }
+  });
+
+  it('the unit passes systemd-analyze verify (and the check sees a broken one)', function () {
+    if (spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' }).status !== 0) {
+      if (process.env['REQUIRE_SYSTEMD'] === '1') throw new Error('systemd-analyze is required (REQUIRE_SYSTEMD=1) but not installed');
+      this.skip();
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'unit-'));
+    try {
+      // ExecStart must name files that exist for verify: a stand-in install folder.
+      mkdirSync(join(dir, 'gateway'));
+      writeFileSync(join(dir, 'gateway/main.js'), '');
+      const unit = gatewayUnit({ installDir: dir, configPath: '/etc/tram-occupancy/gateway.yaml', secretsPath: '/etc/tram-occupancy/secrets.yaml', user: 'tram-occupancy', node: process.execPath, ble: true, gpio: true, wifi: true });
+      const verify = (text: string) => {
+        writeFileSync(join(dir, 'tram-occupancy.service'), text);
+        const r = spawnSync('systemd-analyze', ['verify', join(dir, 'tram-occupancy.service')], { encoding: 'utf8' });
+        return { status: r.status, messages: `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('tram-occupancy.service')) };
+      };
+      assert.deepEqual(verify(unit), { status: 0, messages: [] });
+      const broken = verify(unit.replace('Restart=on-failure', 'Restart=sometimes').replace('ProtectSystem=', 'ProtectSystm='));
+      assert.equal(broken.messages.length, 2, broken.messages.join('\n'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -48,6 +48,39 @@ describe('ModemSupervisor', () => {
     assert.equal(rig.clock.pendingTimers, 0);
   });
 
+  it('a close during a hardware reset aborts the reset and fails the calls waiting for it at once', async () => {
+    const rig = modemRig(RN2483);
+    let resetSignal: AbortSignal | undefined;
+    const modem = new ModemSupervisor(
+      {
+        clock: rig.clock,
+        dialect: 'rn2483',
+        connect: async () => rig.host,
+        driver: (stream) => RN2483.driver(stream, rig.clock, { ...rig.driverOptions, commandTimeoutMs: 1000 }),
+        // A reset line that never comes back on its own: only the abort ends it.
+        hardwareReset: (signal) => {
+          resetSignal = signal;
+          return new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(new Error('reset aborted')), { once: true }));
+        },
+      },
+      { maxConsecutiveTimeouts: 3 },
+    );
+    await runWhile(rig.clock, modem.open());
+    rig.emulated.hang('dead');
+    for (let i = 0; i < 3; i++) await assert.rejects(runWhile(rig.clock, modem.status()), TimeoutError);
+    // Soft reset (its boot wait and the probe that gets no answer), then the hardware reset, which hangs.
+    for (let t = 0; t < 20_000 && !resetSignal; t += 250) await rig.clock.advance(250);
+    assert.ok(resetSignal && !resetSignal.aborted, 'the hardware reset is under way');
+    const waiting = modem.status();
+    let settled = false;
+    waiting.catch(() => undefined).finally(() => (settled = true));
+    await rig.clock.advance(1000);
+    assert.equal(settled, false, 'a call waits for the reset');
+    await modem.close();
+    assert.equal(resetSignal.aborted, true);
+    await assert.rejects(waiting, DisconnectedError);
+  });
+
   it('hands a module that is back on the port but silent to the hang recovery', async () => {
     const rig = modemRig(RN2483);
     let handedOut = 0;
