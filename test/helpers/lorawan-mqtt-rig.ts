@@ -159,7 +159,7 @@ export class MqttRig {
     this.backend = undefined;
     b.processor.close();
     await b.client.endAsync();
-    b.store.close();
+    await b.store.close();
   }
 
   /** Waits (real time) until the backend has seen every event and the bridge every downlink command. */
