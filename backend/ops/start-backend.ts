@@ -150,7 +150,8 @@ export async function startBackend(
       ...ingestConnectOptions(server, settings.clientId ?? `occupancy-backend-${hostname()}`),
       ...(settings.username ? { username: settings.username, password: settings.password ?? '' } : {}),
     });
-    closers.push(() => client.endAsync().then(() => undefined));
+    // Gracefully (outgoing PUBACKs flushed) while connected; at once when the broker is gone, or end would wait for it.
+    closers.push(() => client.endAsync(!client.connected).then(() => undefined));
     const ingest = new MqttIngest(client, clock, {
       server,
       ...(settings.application ? { application: settings.application } : {}),
