@@ -12,6 +12,7 @@ import { ConfigError } from '../common/errors.js';
 import { configureLogging, moduleLogger } from '../common/log.js';
 import { FleetInventory } from '../contracts/fleet-inventory.js';
 import { listenError, startBackend } from './ops/start-backend.js';
+import type { ReportConsumer } from './ingest/uplink-processor.js';
 import { Publishing } from './publish/publishing.js';
 
 const log = moduleLogger('backend');
@@ -77,40 +78,42 @@ export function registerBackendCommands(program: Command): void {
         inventory.close();
         return list;
       };
-      // The public and staff servers are bound before the broker is contacted; a port in use ends the start.
-      let publishing: Publishing;
+      // The store, the trust and the broker first (they check the options); the pages then read that
+      // store. Until they are up, uplinks are stored and acknowledged, only not yet on the board.
+      let publishing: Publishing | undefined;
+      const consumer: ReportConsumer = {
+        report: (devEui, report, at) => publishing?.report(devEui, report, at),
+        live: (devEui, live, at) => publishing?.live(devEui, live, at),
+        health: (devEui, health, at) => publishing?.health(devEui, health, at),
+      };
+      const backend = await startBackend(
+        {
+          broker: opts.broker,
+          server: opts.server,
+          application: opts.application,
+          share: opts.share,
+          store: opts.store,
+          username: opts.username,
+          password: process.env['MQTT_PASSWORD'],
+          clientId: opts.clientId,
+          fleet: opts.fleet,
+          vehicleTypes: opts.vehicleTypes,
+          maxDevices: opts.maxDevices,
+          ops: opts.ops,
+          opsHost: opts.opsHost,
+        },
+        clock,
+        consumer,
+      );
       try {
         publishing = await Publishing.start(
           { http: opts.http, dashboard: opts.dashboard, host: opts.httpHost, gtfsDir: opts.gtfs, storePath: opts.store, fleet: fleetEntries, replay: opts.replay, minTrips: opts.openDataMinTrips },
           clock,
         );
       } catch (error) {
-        throw listenError(error, opts.dashboard !== undefined ? '--http or --dashboard' : '--http', opts.dashboard !== undefined ? `${opts.http ?? '-'}/${opts.dashboard}` : opts.http ?? 0, opts.httpHost);
-      }
-      let backend;
-      try {
-        backend = await startBackend(
-          {
-            broker: opts.broker,
-            server: opts.server,
-            application: opts.application,
-            share: opts.share,
-            store: opts.store,
-            username: opts.username,
-            password: process.env['MQTT_PASSWORD'],
-            clientId: opts.clientId,
-            fleet: opts.fleet,
-            vehicleTypes: opts.vehicleTypes,
-            maxDevices: opts.maxDevices,
-            ops: opts.ops,
-            opsHost: opts.opsHost,
-          },
-          clock,
-          publishing,
-        );
-      } catch (error) {
-        await publishing.close();
-        throw error;
+        await backend.stop();
+        const both = opts.http !== undefined && opts.dashboard !== undefined;
+        throw listenError(error, both ? '--http or --dashboard' : opts.dashboard !== undefined ? '--dashboard' : '--http', both ? `${opts.http}/${opts.dashboard}` : (opts.dashboard ?? opts.http ?? 0), opts.httpHost);
       }
       if (publishing.servers.length) log.info({ http: opts.http, dashboard: opts.dashboard }, 'serving GTFS-RT, open data and pages');
       if (backend.opsPort !== undefined) log.info({ port: backend.opsPort }, 'serving /healthz and /metrics');

@@ -143,7 +143,11 @@ export async function startBackend(
       } catch (error) {
         throw listenError(error, extra.option, extra.port, extra.host);
       }
-      closers.push(() => new Promise<void>((resolve) => s.close(() => resolve())));
+      closers.push(() => new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        // A client's keep-alive connection must not hold the stop.
+        s.closeAllConnections();
+      }));
     }
 
     const client = mqtt.connect(url.toString(), {
@@ -187,7 +191,11 @@ export async function startBackend(
         throw listenError(error, '--ops', settings.ops, host);
       }
       opsPort = (ops.address() as AddressInfo).port;
-      closers.push(() => new Promise<void>((resolve) => ops.close(() => resolve())));
+      closers.push(() => new Promise<void>((resolve) => {
+        ops.close(() => resolve());
+        // A scraper's keep-alive connection must not hold the stop.
+        ops.closeAllConnections();
+      }));
     }
 
     const timeout = settings.connectTimeoutMs ?? 15_000;

@@ -136,14 +136,32 @@ function version(v: number): string {
   return v ? `${Math.floor(v / 10000)}.${Math.floor((v % 10000) / 100)}.${v % 100}` : '–';
 }
 
+/** The health frame's estimator fields (gateway/estimation: self-calibration and the guard). */
+const ESTIMATOR_HEALTH = new Set(['estimatorMode', 'calibrationTrips', 'inOutPermilleOff', 'cameraScalePermilleOff', 'worstDoorPermilleOff', 'worstDoor', 'guardModelErrorTenths', 'guardSumErrorTenths']);
+const ESTIMATOR_MODES: Record<number, string> = { 1: 'Modell', 2: 'Laufsumme (Wächter: Modell schlechter)', 3: 'Laufsumme (kein Modell)' };
+
+/** What the gateway learned of its own counters, in words; undefined before it reported any trip. */
+function calibrationText(h: Record<string, unknown>): string | undefined {
+  const n = (k: string) => (typeof h[k] === 'number' ? (h[k] as number) : 0);
+  const signed = (v: number) => `${v > 0 ? '+' : ''}${(v / 10).toFixed(1)} %`;
+  const parts: string[] = [];
+  if (n('estimatorMode')) parts.push(`Schätzer: ${ESTIMATOR_MODES[n('estimatorMode')] ?? n('estimatorMode')}`);
+  if (n('calibrationTrips')) {
+    parts.push(`${n('calibrationTrips')} Fahrten gelernt; Aus/Ein ${signed(n('inOutPermilleOff'))}, Kamera ${signed(n('cameraScalePermilleOff'))}`);
+    if (n('worstDoor')) parts.push(`Tür ${n('worstDoor')} ${signed(n('worstDoorPermilleOff'))}`);
+  }
+  if (n('guardModelErrorTenths') || n('guardSumErrorTenths')) parts.push(`Fahrtende-Fehler Modell ${(n('guardModelErrorTenths') / 10).toFixed(1)} / Summe ${(n('guardSumErrorTenths') / 10).toFixed(1)}`);
+  return parts.length ? parts.map(escapeHtml).join('<br>') : undefined;
+}
+
 /** Health of every gateway heard; stale (no frame for `staleMs`) and faulted ones marked. */
 export function fleetPage(gateways: readonly GatewayHealth[], now: number, staleMs = 2 * 3_600_000): string {
   const rows = gateways
     .map((g) => {
       const h = g.health;
       const faults = h ? sensorFaultNames(h.sensorFaults) : [];
-      const calibration = h ? Object.entries(h).filter(([k]) => /calibrat/i.test(k)) : [];
-      const others = h ? Object.entries(h).filter(([k]) => !KNOWN_HEALTH.has(k) && !/calibrat/i.test(k)) : [];
+      const calibration = h ? calibrationText(h as unknown as Record<string, unknown>) : undefined;
+      const others = h ? Object.entries(h).filter(([k, v]) => !KNOWN_HEALTH.has(k) && !ESTIMATOR_HEALTH.has(k) && v !== 0) : [];
       const stale = now - g.lastSeen > staleMs;
       return `<tr data-dev-eui="${escapeHtml(g.devEui)}"${stale || faults.length ? ' class="attention"' : ''}>
 <td>${g.vehicle !== undefined ? escapeHtml(g.vehicle) : '<span class="warn">nicht im Inventar</span>'}</td><td><code>${escapeHtml(g.devEui)}</code></td>
@@ -154,7 +172,7 @@ export function fleetPage(gateways: readonly GatewayHealth[], now: number, stale
 <td>${h ? (h.modelVersion ? `v${h.modelVersion}` : 'nicht gemeldet') : '–'}</td>
 <td>${h ? version(h.softwareVersion) : '–'}</td>
 <td>${h ? `${h.restarts} / ${Math.floor(h.uptimeMin / 60)} h ${h.uptimeMin % 60} min` : '–'}</td>
-<td>${calibration.length ? calibration.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`).join('<br>') : '<span class="muted">noch nicht gemeldet</span>'}</td>
+<td>${calibration ?? '<span class="muted">noch nicht gemeldet</span>'}</td>
 <td>${[h && h.liveSkipped ? `live_skipped: ${h.liveSkipped}` : '', ...others.map(([k, v]) => `${escapeHtml(k)}: ${escapeHtml(v)}`)].filter(Boolean).join('<br>')}</td></tr>`;
     })
     .join('\n');

@@ -63,7 +63,7 @@ lorawan: { devEui: 70b3d57ed0010295, joinEui: 70b3d57ed0000000 }
 uplink: { outboxPath: ${join(conf, 'outbox.db')} }
 sources: { radio: { ble: false } }
 `);
-      writeFileSync(join(conf, 'secrets.yaml'), 'appKey: 000102030405060708090a0b0c0d0e0f\n');
+      writeFileSync(join(conf, 'secrets.yaml'), 'devEui: 70b3d57ed0010295\nappKey: 000102030405060708090a0b0c0d0e0f\n');
       chmodSync(join(conf, 'secrets.yaml'), 0o600);
       // Plain node, from a folder outside the checkout: nothing of the checkout's node_modules can be found.
       const r = spawnSync(process.execPath, [join(installed, 'gateway/main.js'), 'gateway', '--config', join(conf, 'gateway.yaml'), '--secrets', join(conf, 'secrets.yaml'), '--check'], { cwd: conf, encoding: 'utf8' });

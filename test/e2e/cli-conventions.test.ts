@@ -52,7 +52,7 @@ uplink: { outboxPath: ${join(dir, 'outbox.db')} }
 sources: { ibis: { port: /dev/no-ibis }, camera: { port: /dev/no-camera }, radio: { ble: true } }
 `,
     );
-    writeFileSync(join(dir, 'secrets.yaml'), 'appKey: 000102030405060708090a0b0c0d0e0f\n');
+    writeFileSync(join(dir, 'secrets.yaml'), 'devEui: 70b3d57ed0010295\nappKey: 000102030405060708090a0b0c0d0e0f\n');
     chmodSync(join(dir, 'secrets.yaml'), 0o600);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

@@ -67,7 +67,7 @@ export async function startGateway(ctx: Mocha.Context | undefined, options: RunO
     cameraPort: join(dir, 'no-camera-here'),
   });
   writeFileSync(join(dir, 'gateway.yaml'), stringifyYaml(config));
-  writeFileSync(join(dir, 'secrets.yaml'), `appKey: ${TEST_DEVICE.appKey}\n`);
+  writeFileSync(join(dir, 'secrets.yaml'), `devEui: ${TEST_DEVICE.devEui}\nappKey: ${TEST_DEVICE.appKey}\n`);
   chmodSync(join(dir, 'secrets.yaml'), 0o600);
 
   const heard: string[] = [];

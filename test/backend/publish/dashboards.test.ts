@@ -120,8 +120,8 @@ describe('dashboards in headless Chromium (a bench morning on line 5)', function
     const [dev661] = [...day.fleet].find(([, v]) => v === '661')!;
     const h = fleetHealth.get(dev661)!.health!;
     assert.ok(h, 'the bench sent health frames');
-    // A later frame with a camera fault and (as another engineer's schema work will add) calibration.
-    fleetHealth.health(dev661, { ...h, sensorFaults: 8, calibrationDoorOffset: 2, calibrationVersion: 3 } as Health, fleetHealth.get(dev661)!.healthAt! + 1);
+    // A later frame with a camera fault, the guard on the running sum and what the gateway learned of its counters.
+    fleetHealth.health(dev661, { ...h, sensorFaults: 8, estimatorMode: 2, calibrationTrips: 14, inOutPermilleOff: -35, cameraScalePermilleOff: 120, worstDoor: 3, worstDoorPermilleOff: -80, guardModelErrorTenths: 21, guardSumErrorTenths: 9 } as Health, fleetHealth.get(dev661)!.healthAt! + 1);
     await page.goto(`${base}/dashboard/fleet`);
     const rows = await page.$$eval('#fleet tr[data-dev-eui]', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));
     assert.deepEqual(rows.map((r) => r[0]), ['661', '662', '663']);
@@ -132,10 +132,13 @@ describe('dashboards in headless Chromium (a bench morning on line 5)', function
     assert.match(r661[4]!, /^\d+/);
     assert.match(r661[5]!, /^\d+\.\d s$/);
     assert.equal(r661[6], 'nicht gemeldet', 'model version 0: the gateway did not say');
-    assert.match(r661[9]!, /calibrationDoorOffset: 2/);
-    assert.match(r661[9]!, /calibrationVersion: 3/);
+    assert.match(r661[9]!, /Wächter: Modell schlechter/);
+    assert.match(r661[9]!, /14 Fahrten gelernt; Aus\/Ein -3\.5 %, Kamera \+12\.0 %/);
+    assert.match(r661[9]!, /Tür 3 -8\.0 %/);
+    assert.match(r661[9]!, /Fahrtende-Fehler Modell 2\.1 \/ Summe 0\.9/);
     assert.equal(rows[1]![3], 'keine');
-    assert.match(rows[1]![9]!, /noch nicht gemeldet/);
+    // The bench's gateways run the model and say so in every health frame.
+    assert.match(rows[1]![9]!, /Schätzer: (Modell|Laufsumme)/);
     const faultColour = await page.$eval('#fleet tr[data-dev-eui] td.warn', (td) => td.ownerDocument.defaultView!.getComputedStyle(td).color);
     assert.equal(faultColour, 'rgb(176, 0, 32)');
     const counts = await shot('fleet-health');
