@@ -60,12 +60,12 @@ describe('the vehicle gateway as a process on a pseudo-terminal (compiled image,
     }
   });
 
-  it('the self-test ends with its verdict and exit code 1 after a modem FAIL', async function () {
+  it('the self-test ends with its verdict and exit code 3 (a device did not answer) after a modem FAIL', async function () {
     const run = await startGateway(this, { silent: true, command: 'selftest' });
     try {
       const exit = await Promise.race([run.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 20_000))]);
       assert.ok(exit, `the self-test did not end: ${run.stderr().slice(-800)}`);
-      assert.equal(exit.code, 1);
+      assert.equal(exit.code, 3, 'docs/cli.md: 3 when a device did not answer');
       assert.match(run.stderr(), /\[FAIL\] modem answers and takes its settings: AT: no answer/);
       assert.doesNotMatch(run.stderr(), /handles still open/);
     } finally {
