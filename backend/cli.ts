@@ -6,7 +6,7 @@
  * with one line and a non-zero exit. Logs counts, never payloads or identifiers.
  */
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { SystemClock } from '../common/clock.js';
 import { ConfigError } from '../common/errors.js';
 import { configureLogging, moduleLogger } from '../common/log.js';
@@ -30,6 +30,7 @@ interface BackendOptions {
   ops?: number;
   opsHost: string;
   fleet?: string;
+  inventory?: string;
   vehicleTypes?: string;
   maxDevices?: number;
   dashboard?: number;
@@ -59,9 +60,10 @@ export function registerBackendCommands(program: Command): void {
     .option('--http-host <address>', 'address to serve on', '127.0.0.1')
     .option('--ops <port>', 'serve /healthz and /metrics (Prometheus) on this port', port('--ops'))
     .option('--ops-host <address>', 'address for /healthz and /metrics', '127.0.0.1')
-    .option('--fleet <inventory>', 'fleet inventory (occupancy provision): only its devices are admitted (allowlist) and published, by fleet number')
+    .option('--inventory <file>', 'fleet inventory (occupancy provision): only its devices are admitted (allowlist) and published, by fleet number')
+    .addOption(new Option('--fleet <file>', 'old name of --inventory').hideHelp())
     .option('--vehicle-types <yaml>', 'vehicle types file (capacities for the plausibility bounds; default: the shipped one)')
-    .option('--max-devices <n>', 'without --fleet: admit at most this many distinct devices (default 1000)', (v) => Number(v))
+    .option('--max-devices <n>', 'without --inventory: admit at most this many distinct devices (default 1000)', (v) => Number(v))
     .option('--dashboard <port>', 'serve the staff pages (heatmap, fleet health, history API) and everything public on this port', port('--dashboard'))
     .option('--gtfs <dir>', 'static GTFS feed (stops, routes, trips, stop_times, calendar) to match vehicles to trips and stops')
     .option('--replay', 'the feeds\' clock follows the newest event (for bench feeds and replays of past days)')
@@ -69,11 +71,16 @@ export function registerBackendCommands(program: Command): void {
     .action(async (opts: BackendOptions) => {
       configureLogging({ level: (process.env['LOG_LEVEL'] as 'info' | undefined) ?? 'info' });
       if (opts.openDataMinTrips === undefined || !Number.isInteger(opts.openDataMinTrips) || opts.openDataMinTrips < 2) throw new ConfigError('--open-data-min-trips', 'expected a whole number of at least 2');
-      if (opts.fleet && !existsSync(opts.fleet)) throw new ConfigError('--fleet', `${opts.fleet} does not exist (the inventory that occupancy provision keeps)`);
+      if (opts.fleet !== undefined) {
+        if (opts.inventory !== undefined) throw new ConfigError('--fleet', 'give --inventory only (--fleet is its old name)');
+        log.warn('--fleet is the old name of --inventory: use --inventory (docs/cli.md)');
+      }
+      const inventoryFile = opts.inventory ?? opts.fleet;
+      if (inventoryFile && !existsSync(inventoryFile)) throw new ConfigError('--inventory', `${inventoryFile} does not exist (the inventory that occupancy provision keeps)`);
       const clock = new SystemClock();
       const fleetEntries = () => {
-        if (!opts.fleet) return [];
-        const inventory = new FleetInventory(opts.fleet);
+        if (!inventoryFile) return [];
+        const inventory = new FleetInventory(inventoryFile);
         const list = inventory.list();
         inventory.close();
         return list;
@@ -96,7 +103,7 @@ export function registerBackendCommands(program: Command): void {
           username: opts.username,
           password: process.env['MQTT_PASSWORD'],
           clientId: opts.clientId,
-          fleet: opts.fleet,
+          fleet: inventoryFile,
           vehicleTypes: opts.vehicleTypes,
           maxDevices: opts.maxDevices,
           ops: opts.ops,

@@ -45,9 +45,9 @@ export function registerSimulateCommands(program: Command): void {
       if (!(n > 0)) throw new Error(`--pace must be a positive number, got ${v}`);
       return n;
     })
-    .option('--fleet-out <file>', 'write the run\'s trams (fleet number, DevEUI, type) into this fleet inventory file, for occupancy backend --fleet')
+    .option('--inventory-out <file>', 'write the run\'s trams (fleet number, DevEUI, type) into this fleet inventory file, for occupancy backend --inventory')
     .option('--gtfs-out <dir>', 'write the static GTFS of the scenario\'s lines (the bench\'s timetable) into this folder, for occupancy backend --gtfs')
-    .action(async (opts: { scenario: string; seed?: number; set?: string[]; json?: string; html?: string; quiet?: boolean; broker?: string; pace?: number; fleetOut?: string; gtfsOut?: string }) => {
+    .action(async (opts: { scenario: string; seed?: number; set?: string[]; json?: string; html?: string; quiet?: boolean; broker?: string; pace?: number; inventoryOut?: string; gtfsOut?: string }) => {
       // Device warnings (a camera or door board fault the scenario staged) are progress, not errors.
       configureLogging({ level: (process.env['LOG_LEVEL'] as 'warn' | undefined) ?? (opts.quiet ? 'error' : 'warn') });
       const scenario = loadScenario(opts.scenario, opts.set ?? []);
@@ -62,7 +62,7 @@ export function registerSimulateCommands(program: Command): void {
         if (!opts.quiet) process.stderr.write(`  static GTFS written to ${opts.gtfsOut}\n`);
       }
       const feed: BrokerFeed | undefined = opts.broker ? await connectBrokerFeed(opts.broker, scenario.network.server) : undefined;
-      const fleet = opts.fleetOut ? fleetInventoryWriter(opts.fleetOut, `${scenario.date}T00:00:00Z`) : undefined;
+      const fleet = opts.inventoryOut ? fleetInventoryWriter(opts.inventoryOut, `${scenario.date}T00:00:00Z`) : undefined;
       let report;
       try {
         report = await runScenario(scenario, {

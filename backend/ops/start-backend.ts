@@ -108,7 +108,7 @@ export async function startBackend(
   try {
     let fleet: Map<string, FleetVehicle> | undefined;
     if (settings.fleet) {
-      if (!existsSync(settings.fleet)) throw new ConfigError('--fleet', `${settings.fleet} does not exist (the inventory that occupancy provision keeps)`);
+      if (!existsSync(settings.fleet)) throw new ConfigError('--inventory', `${settings.fleet} does not exist (the inventory that occupancy provision keeps)`);
       const inventory = new FleetInventory(settings.fleet);
       fleet = new Map(inventory.list().map((v) => [v.devEui.toLowerCase(), { vehicleId: v.vehicleId, type: v.type }]));
       inventory.close();

@@ -43,6 +43,10 @@ describe('occupancy backend: start errors', function () {
     const bad = await cli(['--broker', 'localhost:1883']);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.trim(), 'configuration error: --broker: "localhost:1883" has no scheme: write mqtt://localhost:1883 (or mqtts://, ws://, wss://)');
+    // The inventory flag means what it means in every command; --fleet is still read as its old name (with a warning in the log).
+    const missing = await cli(['--broker', 'mqtt://127.0.0.1:9', '--fleet', '/no/such/fleet.db']);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /configuration error: --inventory: \/no\/such\/fleet\.db does not exist/);
 
     const broker = await startAedes();
     const taken = net.createServer();

@@ -45,7 +45,7 @@ describe('occupancy simulate --broker: a bench morning watched live by a backend
   it('delivers every report the bench delivered to the live backend once, which publishes the trams by fleet number on their trips', async () => {
     const fleetFile = join(dir, 'fleet.db');
     const gtfsDir = join(dir, 'gtfs');
-    // The backend, as `occupancy backend --fleet --gtfs --dashboard --replay` wires it, subscribed first.
+    // The backend, as `occupancy backend --inventory --gtfs --dashboard --replay` wires it, subscribed first.
     writeStaticGtfs(join(dir, 'gtfs-expected'), staticGtfsForScenario(loadScenario(SCENARIO)));
     const clock = new SystemClock();
     const client = await mqtt.connectAsync(broker.url);
@@ -62,7 +62,7 @@ describe('occupancy simulate --broker: a bench morning watched live by a backend
     ingest.attach(processor);
     await ingest.start();
     try {
-      const run = await occupancy(['simulate', '--scenario', SCENARIO, '--set', 'gateway.estimator=running-sum', '--broker', broker.url, '--fleet-out', fleetFile, '--gtfs-out', gtfsDir, '--json', join(dir, 'run.json'), '--quiet']);
+      const run = await occupancy(['simulate', '--scenario', SCENARIO, '--set', 'gateway.estimator=running-sum', '--broker', broker.url, '--inventory-out', fleetFile, '--gtfs-out', gtfsDir, '--json', join(dir, 'run.json'), '--quiet']);
       assert.equal(run.code, 0, run.stderr);
       const bench = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { delivery: { delivered: number; liveDelivered: number }; vehicles: number };
       // The feed waited for its publishes before it exited; give the backend time to take them in.
