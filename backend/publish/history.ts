@@ -6,22 +6,11 @@
  */
 import Database from 'better-sqlite3';
 import { localClock } from '../../common/time.js';
+import type { StopReport } from '../../proto/frames.js';
 import type { StaticGtfs } from './static-gtfs.js';
 
-export interface HistoryReport {
-  devEui: string;
-  seq: number;
-  departure: number;
-  stop: number;
-  line: number;
-  course: number;
-  destination: number;
-  boardings: number;
-  alightings: number;
-  load: number;
-  flags: number;
-  receivedAt: number;
-}
+/** A stored stop report as history reads it: the report as decoded, with its device and arrival. */
+export type HistoryReport = StopReport & { devEui: string; receivedAt: number };
 
 export interface ReportHistory {
   /** Reports departing in [from, to), in departure order; optionally of one line, or only those received before `receivedBefore`. */
