@@ -27,6 +27,7 @@ import { vehicleModem } from './vehicle-modem.js';
 import type { ModemSupervisor } from '../firmware-bindings/lora/modem-supervisor.js';
 import type { Gateway } from './gateway.js';
 import { systemdNotifier, type ServiceNotifier } from './service-notify.js';
+import { activeAllocator } from './node-runtime.js';
 
 const log = moduleLogger('gateway.run');
 
@@ -91,7 +92,11 @@ export async function runVehicleGateway(config: GatewayConfig, secrets: GatewayS
     signal.removeEventListener('abort', onAbort);
     sources = startVehicleSources(config, clock, gateway, signal);
     notifier.ready();
-    log.info({ vehicle: config.vehicle.id, pending: outbox.size, sources: sources.names, watchdogMs: notifier.watchdogIntervalMs }, 'running');
+    const allocator = activeAllocator();
+    log.info({ vehicle: config.vehicle.id, pending: outbox.size, sources: sources.names, watchdogMs: notifier.watchdogIntervalMs, allocator }, 'running');
+    if (allocator === 'glibc' && /jemalloc/.test(process.env['LD_PRELOAD'] ?? '')) {
+      log.warn({ preload: process.env['LD_PRELOAD'] }, 'jemalloc is not loaded: glibc malloc keeps about 15 MB more resident; install it (apt-get install libjemalloc2) and restart the service');
+    }
     const scheduler = gateway.scheduler;
     if (notifier.watchdogIntervalMs !== undefined) {
       // Fed only while the event loop turns and the send loop runs: a blocked loop or a dead

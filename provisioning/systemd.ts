@@ -7,7 +7,7 @@
  * user with the serial ports by group (dialout), writes only its outbox folder, and sees as little
  * of the system as the radio, the serial lines and the model need.
  */
-import { VEHICLE_NODE_ENV, VEHICLE_NODE_FLAGS } from '../gateway/node-runtime.js';
+import { unitEnvironment, VEHICLE_NODE_FLAGS } from '../gateway/node-runtime.js';
 
 export interface UnitOptions {
   /** Where the vehicle image is unpacked (the folder with gateway/main.js and node_modules). */
@@ -27,6 +27,8 @@ export interface UnitOptions {
   gpio?: boolean;
   /** systemd restarts the gateway when it has not fed the watchdog for this long. */
   watchdogSec?: number;
+  /** The vehicle's architecture as node names it (where libjemalloc2 lies): arm64 on the Pi. */
+  arch?: string;
 }
 
 const STATE_DIR = '/var/lib/tram-occupancy';
@@ -61,7 +63,8 @@ export function gatewayUnit(o: UnitOptions): string {
     // The gateway stops within 4 s on its own (gateway/run-vehicle.ts); SIGKILL after this.
     'TimeoutStopSec=10',
     'Environment=NODE_ENV=production',
-    ...Object.entries(VEHICLE_NODE_ENV).map(([k, v]) => `Environment=${k}=${v}`),
+    // jemalloc preloaded (Debian's libjemalloc2) and glibc's settings for when it is missing: gateway/node-runtime.ts.
+    ...Object.entries(unitEnvironment(o.arch)).map(([k, v]) => `Environment=${k}=${v}`),
     'StateDirectory=tram-occupancy',
     'StateDirectoryMode=0750',
     'UMask=0077',
@@ -93,7 +96,7 @@ export function gatewayUnit(o: UnitOptions): string {
     'LockPersonality=true',
     'SystemCallArchitectures=native',
     // Not MemoryDenyWriteExecute: V8's JIT needs writable code pages.
-    // The gateway needs about 100 MB (npm run bench); a leak must not take the Pi's 1 GB with it.
+    // The gateway needs about 115 MB (npm run bench); a leak must not take the Pi's 1 GB with it.
     'MemoryHigh=200M',
     'MemoryMax=300M',
     '',

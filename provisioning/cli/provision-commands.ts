@@ -16,6 +16,7 @@ import { registerFleetCommands } from './fleet-commands.js';
 import { chirpStackRegistration, ttsRegistration, writeRegistration } from '../registration.js';
 import { withSelfTestOptions, type SelfTestCommandOptions } from '../../gateway/self-test-options.js';
 import { gatewayUnit } from '../systemd.js';
+import { jemallocPath } from '../../gateway/node-runtime.js';
 import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../vehicle-files.js';
 
 /** Where the technician unpacks the vehicle image on the Pi (docs/technician-guide.md). */
@@ -134,8 +135,10 @@ export function registerProvisionCommands(program: Command): void {
     .option('-s, --secrets <file>', 'secrets path on the vehicle', '/etc/tram-occupancy/secrets.yaml')
     .option('--user <name>', 'service user (in the dialout group)', 'tram-occupancy')
     .option('--install-dir <dir>', 'where the software is installed on the vehicle', INSTALL_DIR)
+    .option('--arch <arch>', "the vehicle's architecture as node names it (where libjemalloc2 lies)", 'arm64')
     .option('--out <dir>', `write ${UNIT_FILE} into this folder (e.g. /etc/systemd/system) instead of printing it`)
-    .action((o: { config: string; configOnVehicle: string; secrets: string; user: string; installDir: string; out?: string }) => {
+    .action((o: { config: string; configOnVehicle: string; secrets: string; user: string; installDir: string; arch: string; out?: string }) => {
+      if (jemallocPath(o.arch) === undefined) throw new ConfigError('--arch', `must be arm64 (the Pi), arm or x64, got "${o.arch}"`);
       const dir = o.out === undefined ? undefined : prepareOutputDir(o.out, '--out', UNIT_FILE);
       const config = loadGatewayConfig(o.config);
       const unit = gatewayUnit({
@@ -150,6 +153,7 @@ export function registerProvisionCommands(program: Command): void {
         ble: config.sources.radio?.ble ?? false,
         wifi: config.sources.radio?.wifiCommand !== undefined,
         gpio: config.modem.resetCommand !== undefined,
+        arch: o.arch,
       });
       if (dir) {
         writeFileSync(join(dir, UNIT_FILE), unit);

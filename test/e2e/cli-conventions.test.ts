@@ -133,7 +133,16 @@ sources: { ibis: { port: /dev/no-ibis }, camera: { port: /dev/no-camera }, radio
       const unitDir = join(dir, 'etc', 'systemd', 'system');
       const service = occupancy(['provision', 'service', '--config', join(dir, 'gateway.yaml'), '--out', unitDir]);
       assert.equal(service.status, 0, service.stderr);
-      assert.match(readFileSync(join(unitDir, 'tram-occupancy.service'), 'utf8'), /ExecStart=.* gateway --config /);
+      const unit = readFileSync(join(unitDir, 'tram-occupancy.service'), 'utf8');
+      assert.match(unit, /ExecStart=.* gateway --config /);
+      // Written for the Pi (arm64) unless told otherwise; a made-up architecture is a usage error.
+      assert.match(unit, /^Environment=LD_PRELOAD=\/usr\/lib\/aarch64-linux-gnu\/libjemalloc\.so\.2$/m);
+      const x64 = occupancy(['provision', 'service', '--config', join(dir, 'gateway.yaml'), '--arch', 'x64']);
+      assert.equal(x64.status, 0, x64.stderr);
+      assert.match(x64.stdout, /^Environment=LD_PRELOAD=\/usr\/lib\/x86_64-linux-gnu\/libjemalloc\.so\.2$/m);
+      const bad = occupancy(['provision', 'service', '--config', join(dir, 'gateway.yaml'), '--arch', 'aarch64']);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /--arch: must be arm64 \(the Pi\), arm or x64, got "aarch64"/);
       const inventory = join(dir, 'listed.db');
       assert.equal(occupancy(['provision', 'new', '663', '--type', 'MGT-K1', '--dev-eui', '70B3D57ED0010297', '--out', join(dir, 'v663k1'), '--inventory', inventory]).status, 0);
       const list = occupancy(['provision', 'list', '--inventory', inventory, '--json', join(dir, 'lists', 'fleet.json')]);

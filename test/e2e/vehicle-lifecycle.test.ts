@@ -9,10 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../common/random.js';
+import { jemallocPath, VEHICLE_NODE_ENV, VEHICLE_NODE_FLAGS } from '../../gateway/node-runtime.js';
 import { vehicleImage } from '../helpers/vehicle-image.js';
 import { outboxAfterExit, startGateway, stopAtRandomMoment, until, type StopMoment } from '../helpers/vehicle-process.js';
 
@@ -104,6 +105,38 @@ describe('the vehicle gateway as a process on a pseudo-terminal (compiled image,
     } finally {
       listener.kill();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs on jemalloc as the unit starts it, says so in its log, and warns when the preloaded library is missing', async function () {
+    const lib = jemallocPath()!;
+    if (!existsSync(lib)) {
+      if (process.env['REQUIRE_JEMALLOC'] === '1') throw new Error(`jemalloc is required (REQUIRE_JEMALLOC=1) but ${lib} is missing: apt-get install libjemalloc2`);
+      this.skip();
+    }
+    const running = (run: Awaited<ReturnType<typeof startGateway>>) => run.stderr().split('\n').find((l) => l.includes('"msg":"running"'));
+    const asUnit = await startGateway(this);
+    try {
+      await until(() => running(asUnit) !== undefined, 30_000, 'the running line');
+      assert.match(readFileSync(`/proc/${asUnit.child.pid!}/maps`, 'utf8'), /libjemalloc\.so\.2/);
+      assert.equal(JSON.parse(running(asUnit)!).allocator, 'jemalloc');
+      assert.doesNotMatch(asUnit.stderr(), /jemalloc is not loaded/);
+    } finally {
+      asUnit.child.kill('SIGTERM');
+      await asUnit.exited;
+      await asUnit.close();
+    }
+    // A Pi where libjemalloc2 was not installed: ld.so ignores the preload, the gateway runs on glibc and says what to do.
+    const missing = await startGateway(this, { nodeArgs: VEHICLE_NODE_FLAGS, env: { ...VEHICLE_NODE_ENV, LD_PRELOAD: '/usr/lib/no-such-dir/libjemalloc.so.2' } });
+    try {
+      await until(() => running(missing) !== undefined, 30_000, 'the running line');
+      assert.equal(JSON.parse(running(missing)!).allocator, 'glibc');
+      await until(() => /jemalloc is not loaded.*apt-get install libjemalloc2/.test(missing.stderr()), 5000, 'the warning');
+      assert.equal(missing.child.exitCode, null, 'it keeps running');
+    } finally {
+      missing.child.kill('SIGTERM');
+      assert.equal((await missing.exited).code, 0);
+      await missing.close();
     }
   });
 });

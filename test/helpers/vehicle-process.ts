@@ -20,7 +20,7 @@ import { openPtyPair, ptyPairOrSkip, type PtyPair } from './pty.js';
 import { vehicleImage } from './vehicle-image.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { loadVehicleTypes } from '../../contracts/vehicle-types.js';
-import { VEHICLE_NODE_ENV, VEHICLE_NODE_FLAGS } from '../../gateway/node-runtime.js';
+import { vehicleNodeEnv, VEHICLE_NODE_FLAGS } from '../../gateway/node-runtime.js';
 import { buildVehicleConfig } from '../../provisioning/vehicle-files.js';
 
 export type StopMoment = 'silent-start' | 'join' | 'sent';
@@ -100,7 +100,7 @@ export async function startGateway(ctx: Mocha.Context | undefined, options: RunO
   const child = spawn(process.execPath, [...(options.nodeArgs ?? VEHICLE_NODE_FLAGS), join(image, 'gateway/main.js'), command, '--config', join(dir, 'gateway.yaml'), '--secrets', join(dir, 'secrets.yaml'), ...(options.args ?? [])], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(options.nodeArgs ? {} : VEHICLE_NODE_ENV), LOG_LEVEL: 'info', ...options.env },
+    env: { ...process.env, ...(options.nodeArgs ? {} : vehicleNodeEnv()), LOG_LEVEL: 'info', ...options.env },
   });
   let err = '';
   let out = '';

@@ -12,6 +12,7 @@ import { FleetInventory } from '../../contracts/fleet-inventory.js';
 import { chirpStackRegistration, ttsRegistration } from '../../provisioning/registration.js';
 import { formatChecks, selfTestModem } from '../../gateway/self-test.js';
 import { gatewayUnit } from '../../provisioning/systemd.js';
+import { JEMALLOC_CONF } from '../../gateway/node-runtime.js';
 import { buildVehicleConfig, newAppKey, writeVehicleFiles } from '../../provisioning/vehicle-files.js';
 import { Air } from '../../simulator/lorawan/air.js';
 import { EmulatedRui3 } from '../../simulator/lorawan/emulated-rui3.js';
@@ -118,7 +119,7 @@ describe('provisioning', () => {
     const unit = gatewayUnit({ installDir: '/opt/tram-occupancy', configPath: '/etc/tram-occupancy/gateway.yaml', secretsPath: '/etc/tram-occupancy/secrets.yaml', user: 'tram-occupancy', node: '/usr/bin/node' });
     assert.match(unit, /^ExecStart=\/usr\/bin\/node --lite-mode --no-expose-wasm --max-semi-space-size=1 \/opt\/tram-occupancy\/gateway\/main\.js gateway --config \/etc\/tram-occupancy\/gateway\.yaml --secrets \/etc\/tram-occupancy\/secrets\.yaml$/m);
     assert.doesNotMatch(unit, /tsx|occupancy\.mjs/);
-    for (const line of ['Type=notify', 'NotifyAccess=all', 'Restart=on-failure', 'WatchdogSec=30', 'User=tram-occupancy', 'SupplementaryGroups=dialout', 'ProtectSystem=strict', 'NoNewPrivileges=true', 'PrivateTmp=true', 'ProtectHome=true', 'DevicePolicy=closed', 'DeviceAllow=char-ttyAMA rw', 'CapabilityBoundingSet=', 'RestrictAddressFamilies=AF_UNIX AF_NETLINK', 'Environment=MALLOC_ARENA_MAX=1']) {
+    for (const line of ['Type=notify', 'NotifyAccess=all', 'Restart=on-failure', 'WatchdogSec=30', 'User=tram-occupancy', 'SupplementaryGroups=dialout', 'ProtectSystem=strict', 'NoNewPrivileges=true', 'PrivateTmp=true', 'ProtectHome=true', 'DevicePolicy=closed', 'DeviceAllow=char-ttyAMA rw', 'CapabilityBoundingSet=', 'RestrictAddressFamilies=AF_UNIX AF_NETLINK', 'Environment=MALLOC_ARENA_MAX=1', 'Environment=LD_PRELOAD=/usr/lib/aarch64-linux-gnu/libjemalloc.so.2', `Environment=MALLOC_CONF=${JEMALLOC_CONF}`]) {
       assert.ok(unit.split('\n').includes(line), `missing ${line}`);
     }
     // The outbox folder is the state directory: writable without ReadWritePaths.
