@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../common/random.js';
 import { FEATURES } from '../gateway/estimation/features.js';
-import { VEHICLE_NODE_ENV, VEHICLE_NODE_FLAGS } from '../gateway/node-runtime.js';
+import { VEHICLE_NODE_ENV, VEHICLE_NODE_FLAGS, vehicleNodeEnv } from '../gateway/node-runtime.js';
 import { collectSamples } from '../models/data/collect.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { ROOT } from '../test/helpers/vehicle-image.js';
@@ -61,17 +61,25 @@ function memoryOf(pid: number): ProcessMemory {
   return { rssMb: mb('VmRSS'), hwmMb: mb('VmHWM'), anonMb: mb('RssAnon'), fileMb: mb('RssFile') };
 }
 
+export interface GatewayMemory extends ProcessMemory {
+  /** The malloc the process ran with (its maps name libjemalloc or not). */
+  allocator: 'jemalloc' | 'glibc';
+}
+
 /**
- * The running gateway's memory: started as the unit starts it (or with plain `node` and no
- * settings: `bare`), joined, its first frame sent, then 3 s of running.
+ * The running gateway's memory: started as the unit starts it (`unit`: node flags, jemalloc when
+ * installed here, glibc's settings), as the unit would without jemalloc (`glibc`), or with plain
+ * `node` and no settings (`bare`); joined, its first frame sent, then 3 s of running.
  */
-export async function gatewayProcessMemory(image: string, bare: boolean): Promise<ProcessMemory> {
+export async function gatewayProcessMemory(image: string, mode: 'unit' | 'glibc' | 'bare'): Promise<GatewayMemory> {
   process.env['VEHICLE_IMAGE'] = image;
-  const run = await startGateway(undefined, bare ? { nodeArgs: [] } : {});
+  const options = mode === 'bare' ? { nodeArgs: [] } : mode === 'glibc' ? { nodeArgs: VEHICLE_NODE_FLAGS, env: { ...VEHICLE_NODE_ENV } } : {};
+  const run = await startGateway(undefined, options);
   try {
     await until(() => run.heard.some((l) => l.startsWith('AT+SEND=')), 60_000, 'the first frame');
     await new Promise((r) => setTimeout(r, 3000));
-    return memoryOf(run.child.pid!);
+    const allocator = /libjemalloc\.so/.test(readFileSync(`/proc/${run.child.pid!}/maps`, 'utf8')) ? 'jemalloc' : 'glibc';
+    return { ...memoryOf(run.child.pid!), allocator };
   } finally {
     run.child.kill('SIGTERM');
     await run.exited;
@@ -108,7 +116,7 @@ export async function modelInImage(image: string): Promise<ModelFigures> {
     const child = fileURLToPath(new URL('./vehicle-model-child.mjs', import.meta.url));
     const r = spawnSync(process.execPath, [...VEHICLE_NODE_FLAGS, child, image, join(dir, 'features.f32'), join(dir, 'levels.f32')], {
       encoding: 'utf8',
-      env: { ...process.env, ...VEHICLE_NODE_ENV },
+      env: { ...process.env, ...vehicleNodeEnv() },
     });
     if (r.status !== 0) throw new Error(`model child failed: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as ModelFigures;
