@@ -15,6 +15,16 @@ export interface ModelOutputs {
   level: Int32Array;
 }
 
+/**
+ * onnxruntime 1.30's Linux library carries Microsoft's telemetry (1DS): every session creation and
+ * run is recorded, with a generated device id, in `~/.cache/Microsoft/DeveloperTools/.onnxruntime/
+ * onnxruntime.db` (3 MB after a day of bench runs here) and uploaded to
+ * mobile.events.data.microsoft.com when the host can reach it. Nothing of a tram leaves but
+ * through the modem, and the Pi's SD card is not a log for somebody else: switched off for every
+ * session this process creates (the library reads the variable when a session is created).
+ */
+export const ORT_TELEMETRY_OFF = { ORT_DISABLE_TELEMETRY: '1' } as const;
+
 /** The outputs the gateway reads (model 1.1.0 also has a GTFS status: the back office maps levels to GTFS, contracts/occupancy-levels.ts). */
 const OUTPUTS = ['load', 'uncertainty', 'level'];
 
@@ -59,6 +69,7 @@ export class OnnxLoadModel {
         `the model's feature list does not match this gateway's (${missing.length ? `missing ${missing.join(', ')}; ` : ''}${extra.length ? `unknown ${extra.join(', ')}; ` : ''}first difference at position ${firstDiff}): use a model trained for this software version`,
       );
     }
+    Object.assign(process.env, ORT_TELEMETRY_OFF);
     const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     return new OnnxLoadModel(session, metadata);
   }
