@@ -45,6 +45,8 @@ function run(dbPath: string, logPath: string, counterPath: string, seed: number)
     const key = nextKey(counterPath);
     const stored = outbox.append({ departure: key, stop: key % 40, line: 5, course: 1, destination: 51, boardings: key % 7, alightings: key % 5, load: key % 50, flags: 0 });
     logLine(`A ${stored.seq} ${key}`);
+    // Progress for the parent, which kills only after some work (a loaded machine is slow).
+    process.stdout.write('+');
     if (rng.chance(0.5)) {
       const due = outbox.due(clock - 5000, rng.int(1, 6));
       // What goes on air is read from the outbox: the epoch mark learns it (as the scheduler's

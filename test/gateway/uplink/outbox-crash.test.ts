@@ -10,13 +10,26 @@ import { Rng } from '../../../common/random.js';
 const CHILD = fileURLToPath(new URL('../../helpers/outbox-crash-child.ts', import.meta.url));
 const KILLS = Number(process.env['OUTBOX_KILLS'] ?? 36);
 
-/** Starts the child, lets it work for `workMs` after it is ready, then kills it with SIGKILL. */
-function runAndKill(args: string[], workMs: number): Promise<void> {
+/**
+ * Starts the child and kills it with SIGKILL once it has appended at least `minAppends` reports
+ * and `workMs` have passed since it was ready: a random moment in its loop, with some work done
+ * however slow the machine is.
+ */
+function runAndKill(args: string[], workMs: number, minAppends: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), workMs));
+    let appends = 0;
+    let timeUp = false;
+    const maybeKill = (): void => {
+      if (timeUp && appends >= minAppends) child.kill('SIGKILL');
+    };
+    child.stdout.once('data', () => setTimeout(() => ((timeUp = true), maybeKill()), workMs));
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const c of chunk.toString()) if (c === '+') appends++;
+      maybeKill();
+    });
     child.on('exit', (code, signal) => {
       if (signal === 'SIGKILL') resolve();
       else reject(new Error(`child ended by itself (code ${code}): ${stderr.slice(0, 2000)}`));
@@ -35,7 +48,7 @@ describe('Outbox under SIGKILL at random moments', function () {
     const sideLog = join(dir, 'side.log');
     const counter = join(dir, 'counter');
     const rng = new Rng(20261123);
-    for (let k = 0; k < KILLS; k++) await runAndKill([db, sideLog, counter, String(k + 1)], rng.int(2, 120));
+    for (let k = 0; k < KILLS; k++) await runAndKill([db, sideLog, counter, String(k + 1)], rng.int(2, 120), rng.int(6, 15));
 
     const lines = readFileSync(sideLog, 'utf8').split('\n').filter(Boolean);
     const keyOfSeq = new Map<number, number>();
