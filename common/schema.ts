@@ -73,36 +73,62 @@ export function closest(word: string, candidates: readonly string[], maxDistance
   return best !== undefined && bestDistance <= maxDistance ? best : undefined;
 }
 
-type AnySchema = z.core.$ZodType;
+export type AnySchema = z.core.$ZodType;
 
-/** The keys an object schema knows at `path` (through defaults, optionals, arrays, unions, pipes). */
-export function knownKeysAt(schema: AnySchema, path: readonly PropertyKey[]): string[] {
+/** How a schema is reached from the one around it: the same value (a wrapper, a pipe's two sides, a union's option) or one step into it. */
+export type SchemaStep =
+  | { kind: 'same'; via: 'wrapper' | 'pipe-in' | 'pipe-out' | 'option' }
+  | { kind: 'field'; key: string }
+  | { kind: 'element' }
+  | { kind: 'value' }
+  | { kind: 'item'; index: number };
+
+/** The schemas directly inside `schema` (zod 4's definitions), with how each is reached. */
+export function innerSchemas(schema: AnySchema): Array<{ schema: AnySchema; step: SchemaStep }> {
   const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
   switch (def.type) {
-    case 'object': {
-      const shape = def['shape'] as Record<string, AnySchema>;
-      if (path.length === 0) return Object.keys(shape);
-      const next = shape[String(path[0])];
-      return next ? knownKeysAt(next, path.slice(1)) : [];
-    }
+    case 'object':
+      return Object.entries(def['shape'] as Record<string, AnySchema>).map(([key, inner]) => ({ schema: inner, step: { kind: 'field', key } }));
     case 'optional':
     case 'nullable':
     case 'default':
     case 'prefault':
     case 'catch':
     case 'readonly':
-      return knownKeysAt(def['innerType'] as AnySchema, path);
+      return [{ schema: def['innerType'] as AnySchema, step: { kind: 'same', via: 'wrapper' } }];
     case 'pipe':
-      return knownKeysAt(def['in'] as AnySchema, path);
+      return [
+        { schema: def['in'] as AnySchema, step: { kind: 'same', via: 'pipe-in' } },
+        { schema: def['out'] as AnySchema, step: { kind: 'same', via: 'pipe-out' } },
+      ];
     case 'array':
-      return path.length === 0 ? [] : knownKeysAt(def['element'] as AnySchema, path.slice(1));
+      return [{ schema: def['element'] as AnySchema, step: { kind: 'element' } }];
     case 'record':
-      return path.length === 0 ? [] : knownKeysAt(def['valueType'] as AnySchema, path.slice(1));
+      return [{ schema: def['valueType'] as AnySchema, step: { kind: 'value' } }];
     case 'union':
-      return [...new Set((def['options'] as AnySchema[]).flatMap((o) => knownKeysAt(o, path)))];
+      return (def['options'] as AnySchema[]).map((o) => ({ schema: o, step: { kind: 'same', via: 'option' } }));
+    case 'tuple':
+      return (def['items'] as AnySchema[]).map((o, index) => ({ schema: o, step: { kind: 'item', index } }));
     default:
       return [];
   }
+}
+
+/** The keys an object schema knows at `path` (through defaults, optionals, arrays, records, unions, a pipe's input). */
+export function knownKeysAt(schema: AnySchema, path: readonly PropertyKey[]): string[] {
+  const keys = new Set<string>();
+  for (const { schema: inner, step } of innerSchemas(schema)) {
+    if (step.kind === 'field') {
+      if (path.length === 0) keys.add(step.key);
+      else if (step.key === String(path[0])) knownKeysAt(inner, path.slice(1)).forEach((k) => keys.add(k));
+    } else if (step.kind === 'same') {
+      // What a key means is decided by the input side of a pipe.
+      if (step.via !== 'pipe-out') knownKeysAt(inner, path).forEach((k) => keys.add(k));
+    } else if ((step.kind === 'element' || step.kind === 'value') && path.length > 0) {
+      knownKeysAt(inner, path.slice(1)).forEach((k) => keys.add(k));
+    }
+  }
+  return [...keys];
 }
 
 function dotted(path: readonly PropertyKey[]): string {

@@ -1,43 +1,27 @@
 /**
  * Walks a zod schema and lists the object schemas in it that accept keys they do not declare, by
  * their path ("network", "lines[]"): every input schema must list none (docs/cli.md, "Inputs").
- * Does nothing on import.
+ * The walk itself is the one the input errors use (common/schema.ts). Does nothing on import.
  */
-import type { z } from 'zod';
-
-type AnySchema = z.core.$ZodType;
+import { innerSchemas, type AnySchema } from '../../common/schema.js';
 
 export function lenientObjects(schema: AnySchema, path = '(top level)', seen = new Set<AnySchema>()): string[] {
   if (seen.has(schema)) return [];
   seen.add(schema);
   const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
-  const inner = (s: unknown, p: string) => lenientObjects(s as AnySchema, p, seen);
-  switch (def.type) {
-    case 'object': {
-      const catchall = def['catchall'] as AnySchema | undefined;
-      const strict = catchall !== undefined && catchall._zod.def.type === 'never';
-      const own = strict ? [] : [path];
-      const shape = def['shape'] as Record<string, AnySchema>;
-      return [...own, ...Object.entries(shape).flatMap(([k, v]) => inner(v, path === '(top level)' ? k : `${path}.${k}`))];
-    }
-    case 'optional':
-    case 'nullable':
-    case 'default':
-    case 'prefault':
-    case 'catch':
-    case 'readonly':
-      return inner(def['innerType'], path);
-    case 'pipe':
-      return [...inner(def['in'], path), ...inner(def['out'], path)];
-    case 'array':
-      return inner(def['element'], `${path}[]`);
-    case 'record':
-      return inner(def['valueType'], `${path}{}`);
-    case 'union':
-      return (def['options'] as AnySchema[]).flatMap((o) => inner(o, path));
-    case 'tuple':
-      return (def['items'] as AnySchema[]).flatMap((o, i) => inner(o, `${path}[${i}]`));
-    default:
-      return [];
+  const own: string[] = [];
+  if (def.type === 'object') {
+    const catchall = def['catchall'] as AnySchema | undefined;
+    if (catchall === undefined || catchall._zod.def.type !== 'never') own.push(path);
   }
+  const below = innerSchemas(schema).flatMap(({ schema: inner, step }) => {
+    const at =
+      step.kind === 'field' ? (path === '(top level)' ? step.key : `${path}.${step.key}`)
+      : step.kind === 'element' ? `${path}[]`
+      : step.kind === 'value' ? `${path}{}`
+      : step.kind === 'item' ? `${path}[${step.index}]`
+      : path;
+    return lenientObjects(inner, at, seen);
+  });
+  return [...own, ...below];
 }
