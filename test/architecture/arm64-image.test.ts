@@ -134,7 +134,9 @@ sources: { radio: { ble: false } }
     }
     const run = await startGateway(this, { image, node: NODE });
     try {
-      await until(() => run.heard.some((l) => l.startsWith('AT+SEND=')), 180_000, `a frame: ${run.stderr().slice(-1500)}`);
+      await until(() => run.heard.some((l) => l.startsWith('AT+SEND=')), 180_000, 'the first frame (AT+SEND=)').catch((error: Error) => {
+        throw new Error(`${error.message}: ${run.stderr().slice(-1500)}`);
+      });
       assert.equal(run.child.exitCode, null, run.stderr().slice(-1500));
       run.child.kill('SIGTERM');
       const exit = await Promise.race([run.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 30_000))]);
