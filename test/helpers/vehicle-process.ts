@@ -45,6 +45,10 @@ export interface RunOptions {
   /** Options for node itself (V8 flags), before the entry point; default: the vehicle's (gateway/node-runtime.ts). */
   nodeArgs?: readonly string[];
   args?: string[];
+  /** The command that runs node, before its own options (default: this process's node); e.g. qemu with an arm64 node (test/architecture/arm64-image.test.ts). */
+  node?: readonly string[];
+  /** The image folder (default: VEHICLE_IMAGE, else the one built for this test run). */
+  image?: string;
 }
 
 /** Starts the compiled gateway on a fresh pty pair, with an emulated RUI3 module on the far end unless silent. */
@@ -95,9 +99,10 @@ export async function startGateway(ctx: Mocha.Context | undefined, options: RunO
     stopClock = () => clearInterval(ticker);
   }
 
-  const image = process.env['VEHICLE_IMAGE'] ?? vehicleImage();
+  const image = options.image ?? process.env['VEHICLE_IMAGE'] ?? vehicleImage();
   const command = options.command ?? 'gateway';
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? VEHICLE_NODE_FLAGS), join(image, 'gateway/main.js'), command, '--config', join(dir, 'gateway.yaml'), '--secrets', join(dir, 'secrets.yaml'), ...(options.args ?? [])], {
+  const [node, ...launcher] = options.node ?? [process.execPath];
+  const child = spawn(node!, [...launcher, ...(options.nodeArgs ?? VEHICLE_NODE_FLAGS), join(image, 'gateway/main.js'), command, '--config', join(dir, 'gateway.yaml'), '--secrets', join(dir, 'secrets.yaml'), ...(options.args ?? [])], {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...(options.nodeArgs ? {} : vehicleNodeEnv()), LOG_LEVEL: 'info', ...options.env },
