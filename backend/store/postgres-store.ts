@@ -162,7 +162,8 @@ export class PostgresReportStore implements ReportStore {
       },
       lines: async (from, to) => (await pool.query<{ line: number }>('SELECT DISTINCT line FROM reports WHERE departure >= $1 AND departure < $2 AND NOT contested ORDER BY line', [from, to])).rows.map((r) => r.line),
       span: async () => {
-        const row = (await pool.query<{ first: string | null; last: string | null }>('SELECT MIN(departure) AS first, MAX(departure) AS last FROM reports WHERE NOT contested')).rows[0];
+        const row = (await pool.query<{ first: string | null; last: string | null }>(`SELECT (SELECT departure FROM reports WHERE NOT contested ORDER BY departure LIMIT 1) AS first,
+                  (SELECT departure FROM reports WHERE NOT contested ORDER BY departure DESC LIMIT 1) AS last`)).rows[0];
         return row && row.first !== null && row.last !== null ? { first: Number(row.first), last: Number(row.last) } : undefined;
       },
       close: () => pool.end(),

@@ -391,7 +391,11 @@ export class SqliteReportStore implements ReportStore {
          ORDER BY departure, cursor LIMIT @limit`,
       ),
       historyLines: this.db.prepare<[number, number], { line: number }>('SELECT DISTINCT line FROM reports WHERE departure >= ? AND departure < ? AND contested = 0 ORDER BY line'),
-      historySpan: this.db.prepare<[], { first: number | null; last: number | null }>('SELECT MIN(departure) AS first, MAX(departure) AS last FROM reports WHERE contested = 0'),
+      // Both ends walk the departure index and stop at the first report not contested (MIN/MAX with a condition would read the whole table).
+      historySpan: this.db.prepare<[], { first: number | null; last: number | null }>(
+        `SELECT (SELECT departure FROM reports WHERE contested = 0 ORDER BY departure LIMIT 1) AS first,
+                (SELECT departure FROM reports WHERE contested = 0 ORDER BY departure DESC LIMIT 1) AS last`,
+      ),
       saveHealth: this.db.prepare(
         `INSERT INTO gateway_health (dev_eui, last_seen, last_live, last_report, health_at, health, frames) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (dev_eui) DO UPDATE SET last_seen = excluded.last_seen, last_live = excluded.last_live, last_report = excluded.last_report,
