@@ -114,9 +114,14 @@ export function registerBackendCommands(program: Command): void {
       );
       try {
         publishing = await Publishing.start(
-          { http: opts.http, dashboard: opts.dashboard, host: opts.httpHost, gtfsDir: opts.gtfs, storePath: opts.store, fleet: fleetEntries, replay: opts.replay, minTrips: opts.openDataMinTrips },
+          {
+            http: opts.http, dashboard: opts.dashboard, host: opts.httpHost, gtfsDir: opts.gtfs, store: backend.store, accepts: (devEui) => backend.trust.accepts(devEui),
+            fleet: fleetEntries, replay: opts.replay, minTrips: opts.openDataMinTrips,
+          },
           clock,
         );
+        // The fleet's health is written after the last uplink, before the store closes.
+        backend.beforeStoreCloses(() => publishing?.close());
       } catch (error) {
         await backend.stop();
         const both = opts.http !== undefined && opts.dashboard !== undefined;
@@ -131,7 +136,6 @@ export function registerBackendCommands(program: Command): void {
       clearInterval(stats);
       await backend.processor.idle();
       await backend.stop();
-      await publishing.close();
       log.info({ ...backend.processor.counters }, 'backend stopped');
     });
 }

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { vehiclePositionsFeed } from '../backend/publish/gtfs-rt.js';
-import { SqliteReportHistory } from '../backend/publish/history.js';
 import type { VehicleLevel } from '../backend/publish/occupancy-board.js';
 import { exportMonth, openDataCsv } from '../backend/publish/open-data.js';
 import { StaticGtfs } from '../backend/publish/static-gtfs.js';
@@ -32,7 +31,7 @@ export interface PublishingFigures {
 }
 
 /** `reportsOfDay`: one day of one fleet's stop reports (e.g. the demo day's), repeated over the month for `fleets` fleets. */
-export function measurePublishing(reportsOfDay: ReadonlyArray<{ vehicleId: string; report: StopReport }>, fleets: number): PublishingFigures {
+export async function measurePublishing(reportsOfDay: ReadonlyArray<{ vehicleId: string; report: StopReport }>, fleets: number): Promise<PublishingFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-publishing-'));
   try {
     const lines = readdirSync('simulator/data/lines').filter((f) => f.endsWith('.yaml')).map((f) => loadLine(join('simulator/data/lines', f)));
@@ -79,13 +78,15 @@ export function measurePublishing(reportsOfDay: ReadonlyArray<{ vehicleId: strin
       }
     })();
     db.close();
-    const history = new SqliteReportHistory(storePath);
+    const store = new SqliteReportStore(storePath);
+    const history = store.history();
     t = performance.now();
-    const result = exportMonth(history, '2026-11', Date.UTC(2027, 0, 1), { timeZone: 'Europe/Berlin', minTrips: 5, gtfs });
+    const result = await exportMonth(history, '2026-11', Date.UTC(2027, 0, 1), { timeZone: 'Europe/Berlin', minTrips: 5, gtfs });
     if (!result.ok) throw new Error(result.message);
     openDataCsv(result.rows);
     const exportSeconds = (performance.now() - t) / 1000;
-    history.close();
+    await history.close();
+    store.close();
     return {
       trips: gtfs.tripCount, matchesPerSecond, matched, feedVehicles: levels.length, feedBytes, feedsPerSecond,
       monthReports, exportSeconds, exportRows: result.rows.length, published: result.rows.filter((r) => !r.suppressed).length,

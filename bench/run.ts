@@ -197,7 +197,7 @@ if (want('backend')) {
 if (want('publishing')) {
   const demo = await demoDay();
   // Publishing: trip matching, the GTFS-RT feed, the monthly open-data export.
-  const pub = measurePublishing(demo.details!.reports, 4);
+  const pub = await measurePublishing(demo.details!.reports, 4);
   table('Publishing (backend)', ['measure', 'figure'], [
     [`match a live level to its trip (static GTFS of 11 lines, ${pub.trips} trips; ${pub.matched} of 20000 random queries matched)`, `${Math.round(pub.matchesPerSecond)} per s`],
     [`GTFS-RT VehiclePositions for ${pub.feedVehicles} vehicles with trips (${pub.feedBytes} bytes)`, `${Math.round(pub.feedsPerSecond)} feeds per s`],

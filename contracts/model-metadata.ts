@@ -42,3 +42,28 @@ export function onnxMetadata(bytes: Uint8Array): Record<string, string> {
   if (!seen.has(IR_VERSION) || !seen.has(GRAPH)) throw new Error('not an ONNX model (no ir_version or graph)');
   return props;
 }
+
+/**
+ * The health frame's model_version (proto Health field 6), a number as software_version is:
+ * major*10000 + minor*100 + patch of the model's `model_version` metadata ("1.2.0" -> 10200; a
+ * suffix such as "-noradio" is not carried). Two values are reserved below any model's (models
+ * start at 1.0.0): 0, not reported (a gateway from before this field was filled, or a model whose
+ * version is not major.minor.patch), and 1, no model loaded: the running sum makes the estimates.
+ */
+export const MODEL_VERSION_NOT_REPORTED = 0;
+export const MODEL_VERSION_NO_MODEL = 1;
+
+/** The health frame's number for a model's version, undefined when it has none that fits (not x.y.z, below 1.0.0, minor or patch above 99). */
+export function modelVersionCode(version: unknown): number | undefined {
+  const m = typeof version === 'string' ? /^(\d{1,5})\.(\d{1,2})\.(\d{1,2})(?:[-+].*)?$/.exec(version) : null;
+  if (!m) return undefined;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (major < 1 || major > 42_949) return undefined;
+  return major * 10_000 + minor * 100 + patch;
+}
+
+/** What a model_version number says, for people: "1.2.0", or undefined for the two reserved values. */
+export function modelVersionText(code: number): string | undefined {
+  if (code < 10_000) return undefined;
+  return `${Math.floor(code / 10_000)}.${Math.floor((code % 10_000) / 100)}.${code % 100}`;
+}

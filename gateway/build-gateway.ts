@@ -74,6 +74,7 @@ export function buildGateway(config: GatewayConfig, deps: GatewayBuildDeps): Gat
       estimator: deps.estimator,
       publicLevel: new PublicLevelPolicy({ thresholds: vehicle.levels, capacity: vehicle.capacity, ...DEFAULT_SPREAD }, deps.levelSeed),
     },
-    gatewaySettingsFrom(config),
+    // The health frame's model_version: the loaded model's, or "no model" from the running sum.
+    { ...gatewaySettingsFrom(config), ...(deps.estimator.modelVersion !== undefined ? { modelVersion: deps.estimator.modelVersion } : {}) },
   );
 }

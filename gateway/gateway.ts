@@ -37,6 +37,7 @@ export interface GatewaySettings {
   /** An ack's "missing" is ignored for reports sent again within this time (the ack was older). */
   resendGuardMs?: number;
   softwareVersion?: number;
+  /** Health model_version (contracts/model-metadata.ts); default: what the estimator says, else 0 (not reported). */
   modelVersion?: number;
 }
 
@@ -108,16 +109,28 @@ const SATURATING: ReadonlyArray<[keyof HealthReport, number]> = [
   ['uptimeMin', 2_097_151],
 ];
 
-/** The health frame with as many of the optional parts as fit 51 bytes, dropping the last first. */
+/**
+ * The health frame with as many of the optional parts as fit 51 bytes, dropping the last first;
+ * only when not even the base fits do the counters saturate, and the parts are tried again.
+ */
 export function fitHealth(base: HealthReport, parts: ReadonlyArray<Partial<Health>>): HealthReport {
-  for (let n = parts.length; n > 0; n--) {
-    const health: HealthReport = Object.assign({ ...base }, ...parts.slice(0, n)) as HealthReport;
-    if (encodeHealth(health).length <= HEALTH_MAX_BYTES) return health;
-  }
-  if (encodeHealth(base).length <= HEALTH_MAX_BYTES) return base;
   const saturated: HealthReport = { ...base };
   for (const [field, max] of SATURATING) (saturated[field] as number) = Math.min(saturated[field] as number, max);
+  for (const b of [base, saturated]) {
+    for (let n = parts.length; n >= 0; n--) {
+      const health: HealthReport = Object.assign({ ...b }, ...parts.slice(0, n)) as HealthReport;
+      if (encodeHealth(health).length <= HEALTH_MAX_BYTES) return health;
+    }
+  }
   return saturated;
+}
+
+/**
+ * The optional parts of the health frame in the order they give way (last first): the model
+ * version (field 6) goes last of all, then the estimator's fields 15-22 (estimatorHealth).
+ */
+export function healthParts(modelVersion: number, status: EstimatorStatus | undefined): Array<Partial<Health>> {
+  return [...(modelVersion ? [{ modelVersion }] : []), ...estimatorHealth(status)];
 }
 
 export class Gateway implements EventSink {
@@ -214,7 +227,7 @@ export class Gateway implements EventSink {
       oldestPendingSeq: outbox.oldestPending?.seq ?? 0,
       sensorFaults: [...this.activeFaults.values()].reduce((bits, s) => bits | FAULT_BITS[s], 0),
       airtimeTodayMs: Math.round(this.budget.usedTodayMs),
-      modelVersion: this.settings.modelVersion ?? 0,
+      modelVersion: 0, // a part below: it gives way only after the estimator's fields
       softwareVersion: this.settings.softwareVersion ?? 0,
       restarts: outbox.restarts,
       outboxDropped: outbox.dropped,
@@ -224,7 +237,8 @@ export class Gateway implements EventSink {
       appendFailures: outbox.appendFailures,
       reportsHeld: outbox.heldCount,
     };
-    return fitHealth(base, estimatorHealth(this.deps.estimator.status?.()));
+    const modelVersion = this.settings.modelVersion ?? this.deps.estimator.modelVersion ?? 0;
+    return fitHealth(base, healthParts(modelVersion, this.deps.estimator.status?.()));
   }
 
   /**

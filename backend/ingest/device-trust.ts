@@ -90,6 +90,12 @@ export class DeviceTrust {
     return false;
   }
 
+  /** Would this device be admitted (without admitting it)? With an inventory: is it listed; without: any device may be, while there is room. */
+  accepts(devEui: string): boolean {
+    const fleet = this.options.fleet;
+    return fleet ? fleet.has(devEui) : this.admitted.has(devEui) || this.admitted.size < this.maxDevices;
+  }
+
   /** The vehicle behind a device, where the inventory knows it. */
   vehicle(devEui: string): FleetVehicle | undefined {
     return this.options.fleet?.get(devEui);

@@ -53,6 +53,8 @@ export interface RunningBackend {
   vehicleOf(devEui: string): string | undefined;
   opsPort: number | undefined;
   sources(): Promise<MetricsSources>;
+  /** `close` runs at the stop once the broker session and the processor are closed, before the store is (for what writes to the store: the fleet's health). */
+  beforeStoreCloses(close: () => Promise<void> | void): void;
   /** Closes the MQTT session, the HTTP servers and the store, in reverse order of opening. */
   stop(): Promise<void>;
 }
@@ -134,7 +136,17 @@ export async function startBackend(
         throw new Error(`--store: cannot open the SQLite file ${settings.store}: ${(error as Error).message}`);
       }
     }
-    closers.push(() => store.close());
+    const storeUsers: Array<() => Promise<void> | void> = [];
+    closers.push(async () => {
+      for (const close of storeUsers.splice(0).reverse()) {
+        try {
+          await close();
+        } catch (error) {
+          log.error({ error: (error as Error).message }, 'closing before the store failed');
+        }
+      }
+      await store.close();
+    });
 
     for (const extra of extraServers) {
       let s: Server;
@@ -214,7 +226,7 @@ export async function startBackend(
     client.on('offline', () => log.warn('MQTT broker unreachable, reconnecting'));
     await ingest.start();
     log.info({ server, store: storeLabel(settings.store), allowlist: fleet ? fleet.size : 'off', session: server === 'chirpstack' ? 'persistent' : 'clean' }, 'backend started');
-    return { processor, ingest, store, trust, vehicleOf, opsPort, sources, stop };
+    return { processor, ingest, store, trust, vehicleOf, opsPort, sources, beforeStoreCloses: (close) => void storeUsers.push(close), stop };
   } catch (error) {
     await stop();
     throw error;

@@ -3,6 +3,7 @@
  * board (public), the load over the day per line and stop as a heatmap, and the fleet's health
  * (both for the operator's staff). Plain server-rendered HTML, no scripts, no external assets.
  */
+import { MODEL_VERSION_NO_MODEL, MODEL_VERSION_NOT_REPORTED, modelVersionText } from '../../contracts/model-metadata.js';
 import { LEVEL_NAMES } from '../../contracts/occupancy-levels.js';
 import type { Level } from '../../proto/frames.js';
 import { sensorFaultNames, type GatewayHealth } from './fleet-health.js';
@@ -136,6 +137,13 @@ function version(v: number): string {
   return v ? `${Math.floor(v / 10000)}.${Math.floor((v % 10000) / 100)}.${v % 100}` : '–';
 }
 
+/** The health frame's model_version in words (contracts/model-metadata.ts). */
+function modelText(code: number): string {
+  if (code === MODEL_VERSION_NOT_REPORTED) return 'nicht gemeldet';
+  if (code === MODEL_VERSION_NO_MODEL) return 'keines (Laufsumme)';
+  return modelVersionText(code) ?? `Nr. ${code}`;
+}
+
 /** The health frame's estimator fields (gateway/estimation: self-calibration and the guard). */
 const ESTIMATOR_HEALTH = new Set(['estimatorMode', 'calibrationTrips', 'inOutPermilleOff', 'cameraScalePermilleOff', 'worstDoorPermilleOff', 'worstDoor', 'guardModelErrorTenths', 'guardSumErrorTenths']);
 const ESTIMATOR_MODES: Record<number, string> = { 1: 'Modell', 2: 'Laufsumme (Wächter: Modell schlechter)', 3: 'Laufsumme (kein Modell)' };
@@ -169,7 +177,7 @@ export function fleetPage(gateways: readonly GatewayHealth[], now: number, stale
 <td${faults.length ? ' class="warn"' : ''}>${faults.length ? faults.map(escapeHtml).join(', ') : h ? 'keine' : '–'}</td>
 <td>${h ? `${h.outboxDepth}${h.outboxDepth ? ` (ab Nr. ${h.oldestPendingSeq})` : ''}${h.outboxDropped ? ` <span class="warn">${h.outboxDropped} verworfen</span>` : ''}` : '–'}</td>
 <td>${h ? `${(h.airtimeTodayMs / 1000).toFixed(1)} s` : '–'}</td>
-<td>${h ? (h.modelVersion ? `v${h.modelVersion}` : 'nicht gemeldet') : '–'}</td>
+<td>${h ? escapeHtml(modelText(h.modelVersion)) : '–'}</td>
 <td>${h ? version(h.softwareVersion) : '–'}</td>
 <td>${h ? `${h.restarts} / ${Math.floor(h.uptimeMin / 60)} h ${h.uptimeMin % 60} min` : '–'}</td>
 <td>${calibration ?? '<span class="muted">noch nicht gemeldet</span>'}</td>

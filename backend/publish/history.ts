@@ -1,66 +1,14 @@
 /**
- * Read queries over the stored stop reports, for the history API, the heatmap and the open-data
- * export: the backend's own store file opened a second time (SQLite WAL lets readers run beside the
- * writer). It adds one index (reports by departure) and never writes a report. The aggregation
- * below turns reports into load per line, direction, stop and hour of the service day.
+ * What history, the heatmap and open data make of the stored reports: service days and hours, and
+ * the aggregation of reports into load per line, direction, stop and hour of the service day. The
+ * reports come from whichever store the backend runs on (backend/store/report-history.ts: SQLite,
+ * PostgreSQL, memory), page by page, so a month is aggregated without holding its reports.
  */
-import Database from 'better-sqlite3';
 import { localClock } from '../../common/time.js';
-import type { StopReport } from '../../proto/frames.js';
+import type { HistoryReport } from '../store/report-history.js';
 import type { StaticGtfs } from './static-gtfs.js';
 
-/** A stored stop report as history reads it: the report as decoded, with its device and arrival. */
-export type HistoryReport = StopReport & { devEui: string; receivedAt: number };
-
-export interface ReportHistory {
-  /** Reports departing in [from, to), in departure order; optionally of one line, or only those received before `receivedBefore`. */
-  between(from: number, to: number, line?: number, receivedBefore?: number): Iterable<HistoryReport>;
-  /** One device's reports departing in [from, to), in departure order. */
-  ofDevice(devEui: string, from: number, to: number): HistoryReport[];
-  /** Departures of the first and the last report stored, undefined when there is none. */
-  span(): { first: number; last: number } | undefined;
-  close(): void;
-}
-
-const COLUMNS = 'dev_eui AS devEui, seq, departure, stop, line, course, destination, boardings, alightings, load, flags, received_at AS receivedAt';
-
-export class SqliteReportHistory implements ReportHistory {
-  private readonly db: Database.Database;
-  private readonly stmts;
-
-  constructor(path: string) {
-    this.db = new Database(path, { fileMustExist: true });
-    this.db.exec('CREATE INDEX IF NOT EXISTS reports_by_departure ON reports (departure)');
-    this.stmts = {
-      between: this.db.prepare<[number, number], HistoryReport>(`SELECT ${COLUMNS} FROM reports WHERE departure >= ? AND departure < ? ORDER BY departure`),
-      betweenLine: this.db.prepare<[number, number, number], HistoryReport>(`SELECT ${COLUMNS} FROM reports WHERE departure >= ? AND departure < ? AND line = ? ORDER BY departure`),
-      betweenReceived: this.db.prepare<[number, number, number], HistoryReport>(`SELECT ${COLUMNS} FROM reports WHERE departure >= ? AND departure < ? AND received_at < ? ORDER BY departure`),
-      span: this.db.prepare<[], { first: number | null; last: number | null }>('SELECT MIN(departure) AS first, MAX(departure) AS last FROM reports'),
-      ofDevice: this.db.prepare<[string, number, number], HistoryReport>(`SELECT ${COLUMNS} FROM reports WHERE dev_eui = ? AND departure >= ? AND departure < ? ORDER BY departure`),
-    };
-  }
-
-  between(from: number, to: number, line?: number, receivedBefore?: number): Iterable<HistoryReport> {
-    if (receivedBefore !== undefined) {
-      const rows = this.stmts.betweenReceived.iterate(from, to, receivedBefore);
-      return line === undefined ? rows : [...rows].filter((r) => r.line === line);
-    }
-    return line === undefined ? this.stmts.between.iterate(from, to) : this.stmts.betweenLine.iterate(from, to, line);
-  }
-
-  ofDevice(devEui: string, from: number, to: number): HistoryReport[] {
-    return this.stmts.ofDevice.all(devEui.toLowerCase(), from, to);
-  }
-
-  span(): { first: number; last: number } | undefined {
-    const row = this.stmts.span.get();
-    return row && row.first !== null && row.last !== null ? { first: row.first, last: row.last } : undefined;
-  }
-
-  close(): void {
-    this.db.close();
-  }
-}
+export type { HistoryReport, ReportHistory } from '../store/report-history.js';
 
 /** Service days start at 03:00: a departure at 00:40 belongs to the evening before, as hour 24. */
 export const SERVICE_DAY_START_HOUR = 3;
@@ -119,11 +67,31 @@ interface Sum {
  * the direction's longest pattern); without it cells are keyed by destination code and stop number.
  */
 export function aggregateLoad(reports: Iterable<HistoryReport>, timeZone: string, gtfs?: StaticGtfs): LoadCell[] {
-  const sums = new Map<string, Sum>();
-  const patterns = new Map<string, string[]>();
+  const aggregator = new LoadAggregator(timeZone, gtfs);
+  for (const r of reports) aggregator.add(r);
+  return aggregator.cells();
+}
+
+/** The same from reports read page by page from a store (history.between). */
+export async function aggregateLoadFrom(reports: AsyncIterable<HistoryReport>, timeZone: string, gtfs?: StaticGtfs): Promise<LoadCell[]> {
+  const aggregator = new LoadAggregator(timeZone, gtfs);
+  for await (const r of reports) aggregator.add(r);
+  return aggregator.cells();
+}
+
+class LoadAggregator {
+  private readonly sums = new Map<string, Sum>();
+  private readonly patterns = new Map<string, string[]>();
   // Zone offsets are multiples of 15 minutes and change on quarter hours: one lookup per quarter.
-  const quarters = new Map<number, ServiceTime>();
-  for (const r of reports) {
+  private readonly quarters = new Map<number, ServiceTime>();
+
+  constructor(
+    private readonly timeZone: string,
+    private readonly gtfs: StaticGtfs | undefined,
+  ) {}
+
+  add(r: HistoryReport): void {
+    const { sums, patterns, quarters, timeZone, gtfs } = this;
     const direction = gtfs?.directionOf(r.line, r.destination);
     const quarter = Math.floor(r.departure / 900_000);
     let st = quarters.get(quarter);
@@ -151,7 +119,10 @@ export function aggregateLoad(reports: Iterable<HistoryReport>, timeZone: string
     sum.boardings += r.boardings;
     sum.alightings += r.alightings;
   }
-  return [...sums.values()]
-    .map((s) => ({ ...s.cell, trips: s.n, meanLoad: s.load / s.n, maxLoad: s.max, meanBoardings: s.boardings / s.n, meanAlightings: s.alightings / s.n }))
-    .sort((a, b) => a.line - b.line || (a.direction ?? a.destination ?? 0) - (b.direction ?? b.destination ?? 0) || a.ibisStop - b.ibisStop || a.dayType.localeCompare(b.dayType) || a.hour - b.hour);
+
+  cells(): LoadCell[] {
+    return [...this.sums.values()]
+      .map((s) => ({ ...s.cell, trips: s.n, meanLoad: s.load / s.n, maxLoad: s.max, meanBoardings: s.boardings / s.n, meanAlightings: s.alightings / s.n }))
+      .sort((a, b) => a.line - b.line || (a.direction ?? a.destination ?? 0) - (b.direction ?? b.destination ?? 0) || a.ibisStop - b.ibisStop || a.dayType.localeCompare(b.dayType) || a.hour - b.hour);
+  }
 }

@@ -14,7 +14,7 @@ import type { Level } from '../../proto/frames.js';
 import { fleetPage, heatmapPage, livePage, openDataIndex } from './dashboard-pages.js';
 import { sensorFaultNames, type FleetHealth } from './fleet-health.js';
 import { vehiclePositionsFeed } from './gtfs-rt.js';
-import { aggregateLoad, SERVICE_DAY_START_HOUR, serviceTime, type ReportHistory } from './history.js';
+import { aggregateLoadFrom, SERVICE_DAY_START_HOUR, serviceTime, type ReportHistory } from './history.js';
 import type { OccupancyBoard } from './occupancy-board.js';
 import { DEFAULT_MIN_TRIPS, exportMonth, monthRange, openDataCsv, PUBLISH_AFTER_MS, type ExportResult } from './open-data.js';
 import type { StaticGtfs } from './static-gtfs.js';
@@ -62,8 +62,8 @@ export function startPublicServer(board: OccupancyBoard, clock: Clock, port: num
   const minTrips = options.minTrips ?? DEFAULT_MIN_TRIPS;
   const wallClock = options.wallClock ?? clock;
 
-  const closedMonths = (): string[] => {
-    const span = history?.span();
+  const closedMonths = async (): Promise<string[]> => {
+    const span = await history?.span();
     if (!span) return [];
     const months: string[] = [];
     const first = serviceTime(span.first, timeZone).date.slice(0, 7);
@@ -77,22 +77,17 @@ export function startPublicServer(board: OccupancyBoard, clock: Clock, port: num
   };
 
   // A published month never changes (reports received after its cutoff are left out): keep a few.
-  const exports = new Map<string, ExportResult>();
-  const monthExport = (month: string): ExportResult => {
+  // Requests for a month being read share that read.
+  const exports = new Map<string, Promise<ExportResult>>();
+  const monthExport = (month: string): Promise<ExportResult> => {
     const cached = exports.get(month);
     if (cached) return cached;
     const result = exportMonth(history!, month, wallClock.now(), { timeZone, minTrips, gtfs });
-    if (result.ok) {
-      if (exports.size >= 24) exports.delete(exports.keys().next().value!);
-      exports.set(month, result);
-    }
+    if (exports.size >= 24) exports.delete(exports.keys().next().value!);
+    exports.set(month, result);
+    // Refusals (a month not over yet) and failures (the store unreachable) are asked again next time.
+    void result.then((r) => !r.ok && exports.delete(month), () => exports.delete(month));
     return result;
-  };
-
-  const linesOn = (from: number, to: number): number[] => {
-    const lines = new Set<number>();
-    for (const r of history!.between(from, to)) lines.add(r.line);
-    return [...lines].sort((a, b) => a - b);
   };
 
   const server = createServer((req, res) => {
@@ -100,8 +95,12 @@ export function startPublicServer(board: OccupancyBoard, clock: Clock, port: num
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
+    void answer(req.url, res);
+  });
+
+  const answer = async (reqUrl: string | undefined, res: ServerResponse): Promise<void> => {
     const now = clock.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = new URL(reqUrl ?? '/', 'http://localhost');
     const path = url.pathname;
     try {
       if (path === '/') return send(res, 200, HTML_TYPE, livePage(board.current(now), now, gtfs, internal));
@@ -123,11 +122,11 @@ export function startPublicServer(board: OccupancyBoard, clock: Clock, port: num
           })),
         }));
       }
-      if (path === '/open-data/' || path === '/open-data') return send(res, 200, HTML_TYPE, openDataIndex(closedMonths(), minTrips, internal));
+      if (path === '/open-data/' || path === '/open-data') return send(res, 200, HTML_TYPE, openDataIndex(await closedMonths(), minTrips, internal));
       const od = /^\/open-data\/load-(\d{4}-\d{2})\.(csv|json)$/.exec(path);
       if (od) {
         if (!history) return notFound(res, 'no report store');
-        const result = monthExport(od[1]!);
+        const result = await monthExport(od[1]!);
         if (!result.ok) return send(res, result.status, { 'content-type': 'text/plain; charset=utf-8' }, `${result.message}\n`);
         if (od[2] === 'csv') return send(res, 200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="havag-load-${od[1]}.csv"` }, openDataCsv(result.rows));
         return send(res, 200, JSON_TYPE, JSON.stringify({ month: od[1], minTrips, dictionary: 'docs/open-data.md', rows: result.rows }));
@@ -156,10 +155,10 @@ export function startPublicServer(board: OccupancyBoard, clock: Clock, port: num
         const date = url.searchParams.get('date') ?? serviceTime(now, timeZone).date;
         const range = serviceDayRange(date, timeZone);
         if (!range) return send(res, 400, { 'content-type': 'text/plain; charset=utf-8' }, `date must be YYYY-MM-DD, got ${date}\n`);
-        const lines = linesOn(range.from, range.to);
+        const lines = await history.lines(range.from, range.to);
         const lineParam = url.searchParams.get('line');
         const line = lineParam ? Number(lineParam) : lines[0];
-        const cells = line !== undefined && Number.isInteger(line) ? aggregateLoad(history.between(range.from, range.to, line), timeZone, gtfs) : [];
+        const cells = line !== undefined && Number.isInteger(line) ? await aggregateLoadFrom(history.between(range.from, range.to, line), timeZone, gtfs) : [];
         if (path === '/dashboard/load') return send(res, 200, HTML_TYPE, heatmapPage(cells, { date, line, direction: url.searchParams.get('direction') ?? '', lines }));
         return send(res, 200, JSON_TYPE, JSON.stringify({ date, line: line ?? null, lines, cells }));
       }
@@ -171,7 +170,7 @@ export function startPublicServer(board: OccupancyBoard, clock: Clock, port: num
         if (!range) return send(res, 400, { 'content-type': 'text/plain; charset=utf-8' }, `date must be YYYY-MM-DD, got ${date}\n`);
         const devEui = options.devEuiOf?.(vehicle);
         if (!devEui) return notFound(res, `vehicle ${vehicle} is not in the fleet inventory`);
-        const reports = history.ofDevice(devEui, range.from, range.to).map((r) => ({
+        const reports = (await history.ofDevice(devEui, range.from, range.to)).map((r) => ({
           seq: r.seq,
           departure: new Date(r.departure).toISOString(),
           hour: serviceTime(r.departure, timeZone).hour,
@@ -195,8 +194,9 @@ export function startPublicServer(board: OccupancyBoard, clock: Clock, port: num
     } catch (error) {
       log.error({ path, error: (error as Error).message }, 'request failed');
       if (!res.headersSent) send(res, 500, { 'content-type': 'text/plain; charset=utf-8' }, 'internal error\n');
+      else res.destroy();
     }
-  });
+  };
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server));

@@ -11,7 +11,7 @@
  * The data dictionary is docs/open-data.md.
  */
 import { localToEpochMs } from '../../common/time.js';
-import { aggregateLoad, type LoadCell, type ReportHistory } from './history.js';
+import { aggregateLoadFrom, type LoadCell, type ReportHistory } from './history.js';
 import type { StaticGtfs } from './static-gtfs.js';
 
 export const DEFAULT_MIN_TRIPS = 5;
@@ -79,13 +79,13 @@ export function openDataRows(cells: readonly LoadCell[], month: string, minTrips
 
 export type ExportResult = { ok: true; rows: OpenDataRow[] } | { ok: false; status: number; message: string };
 
-/** The export of one month; refused (with a reason) for a month that is not over or not a month. */
-export function exportMonth(history: ReportHistory, month: string, now: number, options: { timeZone: string; minTrips: number; gtfs?: StaticGtfs | undefined }): ExportResult {
+/** The export of one month, read from the store page by page; refused (with a reason) for a month that is not over or not a month. */
+export async function exportMonth(history: ReportHistory, month: string, now: number, options: { timeZone: string; minTrips: number; gtfs?: StaticGtfs | undefined }): Promise<ExportResult> {
   const range = monthRange(month, options.timeZone);
   if (!range) return { ok: false, status: 400, message: `month must be YYYY-MM, got ${month}` };
   const cutoff = range.to + PUBLISH_AFTER_MS;
   if (cutoff > now) return { ok: false, status: 404, message: `month ${month} is published from ${new Date(cutoff).toISOString().slice(0, 10)}: only closed months, a week after their end` };
-  const cells = aggregateLoad(history.between(range.from, range.to, undefined, cutoff), options.timeZone, options.gtfs);
+  const cells = await aggregateLoadFrom(history.between(range.from, range.to, undefined, cutoff), options.timeZone, options.gtfs);
   return { ok: true, rows: openDataRows(cells, month, options.minTrips, options.gtfs) };
 }
 

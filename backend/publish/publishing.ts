@@ -1,14 +1,16 @@
 /**
  * Wires the publishing side of `occupancy backend`: the fleet numbers (from the fleet inventory),
- * the static GTFS, the board, the fleet's health, the history over the report store, and the two
- * HTTP servers (public; staff). Takes what the ingest hands on; owns no MQTT and no store writes.
+ * the static GTFS, the board, the fleet's health (kept in the report store), the history over the
+ * report store (SQLite or PostgreSQL, whichever the backend runs on), and the two HTTP servers
+ * (public; staff). Takes what the ingest hands on; owns no MQTT and writes no reports.
  */
 import type { Server } from 'node:http';
 import type { Clock } from '../../common/clock.js';
 import { moduleLogger } from '../../common/log.js';
 import type { Health, Live, StopReport } from '../../proto/frames.js';
 import { FleetHealth } from './fleet-health.js';
-import { SqliteReportHistory, type ReportHistory } from './history.js';
+import type { ReportHistory } from './history.js';
+import type { ReportStore } from '../store/report-store.js';
 import { startPublicServer } from './http-server.js';
 import { OccupancyBoard } from './occupancy-board.js';
 import { StaticGtfs } from './static-gtfs.js';
@@ -65,8 +67,10 @@ export interface PublishingOptions {
   dashboard?: number | undefined;
   host: string;
   gtfsDir?: string | undefined;
-  /** The SQLite report store the history reads. */
-  storePath?: string | undefined;
+  /** The backend's report store: history, heatmap and open data read it, the fleet's health is kept in it. */
+  store?: ReportStore | undefined;
+  /** Devices the trust layer admits: the fleet health restored from the store is of these only. */
+  accepts?: ((devEui: string) => boolean) | undefined;
   fleet: () => readonly FleetEntry[];
   /** The feeds' "now" follows the newest event (bench feeds, replays of past days). */
   replay?: boolean | undefined;
@@ -78,7 +82,7 @@ export class Publishing {
   readonly fleetHealth: FleetHealth;
   readonly gtfs: StaticGtfs | undefined;
   readonly servers: Server[] = [];
-  private readonly history: ReportHistory | undefined;
+  private history: ReportHistory | undefined;
   private readonly fleet: FleetDirectory;
   private readonly feedClock: Clock;
   private newestEvent: number | undefined;
@@ -90,8 +94,9 @@ export class Publishing {
     const fleet = new FleetDirectory(options.fleet, clock);
     this.fleet = fleet;
     this.board = new OccupancyBoard((d) => fleet.fleetNumberOf(d), 10 * 60_000, this.gtfs);
-    this.fleetHealth = new FleetHealth((d) => fleet.fleetNumberOf(d));
-    this.history = options.storePath && options.storePath !== ':memory:' ? new SqliteReportHistory(options.storePath) : undefined;
+    const store = options.store;
+    this.fleetHealth = new FleetHealth((d) => fleet.fleetNumberOf(d), undefined, store ? { store, clock, ...(options.accepts ? { accepts: options.accepts } : {}) } : undefined);
+    this.history = store?.history();
     this.feedClock = options.replay
       ? { now: () => this.newestEvent ?? clock.now(), setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h), sleep: (ms, signal) => clock.sleep(ms, signal) }
       : clock;
@@ -100,6 +105,7 @@ export class Publishing {
   static async start(options: PublishingOptions, clock: Clock): Promise<Publishing> {
     const p = new Publishing(options, clock);
     try {
+      await p.fleetHealth.restore();
       const common = { gtfs: p.gtfs, history: p.history, fleet: p.fleetHealth, devEuiOf: (v: string) => p.fleet.devEuiOf(v), minTrips: options.minTrips, wallClock: p.wallClock };
       if (options.http !== undefined) p.servers.push(await startPublicServer(p.board, p.feedClock, options.http, options.host, { ...common, internal: false }));
       if (options.dashboard !== undefined) p.servers.push(await startPublicServer(p.board, p.feedClock, options.dashboard, options.host, { ...common, internal: true }));
@@ -131,8 +137,16 @@ export class Publishing {
     this.fleetHealth.health(devEui, health, receivedAt);
   }
 
+  /** Closes the servers, writes the fleet's health, and lets go of the history (the store itself stays open: its owner closes it after). */
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.history?.close();
+    await Promise.all(this.servers.splice(0).map((s) => new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      // A client's keep-alive connection must not hold the stop.
+      s.closeAllConnections();
+    })));
+    await this.fleetHealth.close();
+    const history = this.history;
+    this.history = undefined;
+    await history?.close();
   }
 }

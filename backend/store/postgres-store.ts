@@ -7,9 +7,10 @@
  */
 import pg from 'pg';
 import type { StopReport } from '../../proto/frames.js';
+import { historyFrom, type HistoryPageQuery, type ReportHistory } from './report-history.js';
 import {
-  deviceFromRow, deviceParams, EMPTY_DEVICE, reportFromRow, sameReport,
-  type AddOutcome, type DeviceAckState, type ReportStore, type StopReportQuery, type StoredDevice, type StoredReport,
+  deviceFromRow, deviceParams, EMPTY_DEVICE, gatewayHealthFromRow, gatewayHealthParams, HISTORY_COLUMNS, historyRowFrom, reportFromRow, sameReport,
+  type AddOutcome, type DeviceAckState, type GatewayHealthRow, type ReportStore, type StopReportQuery, type StoredDevice, type StoredGatewayHealth, type StoredReport,
 } from './report-store.js';
 
 export interface PostgresStoreOptions {
@@ -24,7 +25,10 @@ const SCHEMA_LOCK = 0x4841_5641; // 'HAVA': one instance creates the tables at a
 export class PostgresReportStore implements ReportStore {
   readonly asynchronous = true;
 
-  private constructor(private readonly client: pg.Client) {}
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly options: PostgresStoreOptions,
+  ) {}
 
   static async open(options: PostgresStoreOptions): Promise<PostgresReportStore> {
     const client = new pg.Client({ connectionString: options.url });
@@ -51,6 +55,12 @@ export class PostgresReportStore implements ReportStore {
           acks_today INTEGER NOT NULL, downlinks_today INTEGER NOT NULL, epoch BIGINT NOT NULL DEFAULT 0,
           f_cnt BIGINT, f_cnt_digest TEXT, last_seen_at BIGINT
         );
+        -- History pages are read in (departure, cursor) order: this index gives them without a sort.
+        CREATE INDEX IF NOT EXISTS reports_departure_cursor ON reports (departure, cursor);
+        CREATE TABLE IF NOT EXISTS gateway_health (
+          dev_eui TEXT PRIMARY KEY, last_seen BIGINT NOT NULL, last_live BIGINT, last_report BIGINT, health_at BIGINT,
+          health TEXT, frames BIGINT NOT NULL
+        );
       `);
       await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
     } catch (error) {
@@ -58,7 +68,7 @@ export class PostgresReportStore implements ReportStore {
       throw error;
     }
     client.on('error', () => undefined); // a lost connection shows in the next query and in ping()
-    return new PostgresReportStore(client);
+    return new PostgresReportStore(client, options);
   }
 
   async add(devEui: string, report: StopReport, receivedAt: number, epoch = 0): Promise<boolean> {
@@ -130,6 +140,55 @@ export class PostgresReportStore implements ReportStore {
 
   async devices(): Promise<StoredDevice[]> {
     return (await this.client.query('SELECT * FROM devices ORDER BY dev_eui')).rows.map(deviceFromRow);
+  }
+
+  /**
+   * Reads on connections of their own (at most two), so that a month's export never waits behind,
+   * nor holds up, the uplinks this instance stores. Pages are keyed by (departure, cursor).
+   */
+  history(options: { pageSize?: number } = {}): ReportHistory {
+    const schema = this.options.schema;
+    const pool = new pg.Pool({ connectionString: this.options.url, max: 2, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+    pool.on('error', () => undefined); // an idle connection lost: the next query opens another
+    return historyFrom({
+      page: async (q: HistoryPageQuery) => {
+        const rows = await pool.query<Parameters<typeof historyRowFrom>[0]>(
+          `SELECT ${HISTORY_COLUMNS} FROM reports WHERE departure >= $1 AND departure < $2 AND (departure > $1 OR cursor > $3) AND NOT contested
+             AND ($4::int IS NULL OR line = $4) AND ($5::bigint IS NULL OR received_at < $5) AND ($6::text IS NULL OR dev_eui = $6)
+           ORDER BY departure, cursor LIMIT $7`,
+          [q.afterDeparture, q.to, q.afterCursor, q.line, q.receivedBefore, q.devEui, q.limit],
+        );
+        return rows.rows.map(historyRowFrom);
+      },
+      lines: async (from, to) => (await pool.query<{ line: number }>('SELECT DISTINCT line FROM reports WHERE departure >= $1 AND departure < $2 AND NOT contested ORDER BY line', [from, to])).rows.map((r) => r.line),
+      span: async () => {
+        const row = (await pool.query<{ first: string | null; last: string | null }>(`SELECT (SELECT departure FROM reports WHERE NOT contested ORDER BY departure LIMIT 1) AS first,
+                  (SELECT departure FROM reports WHERE NOT contested ORDER BY departure DESC LIMIT 1) AS last`)).rows[0];
+        return row && row.first !== null && row.last !== null ? { first: Number(row.first), last: Number(row.last) } : undefined;
+      },
+      close: () => pool.end(),
+      ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+    });
+  }
+
+  async saveGatewayHealth(rows: readonly StoredGatewayHealth[]): Promise<void> {
+    if (rows.length === 0) return;
+    const col = (i: number) => rows.map((r) => gatewayHealthParams(r)[i]);
+    await this.client.query(
+      `INSERT INTO gateway_health (dev_eui, last_seen, last_live, last_report, health_at, health, frames)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[])
+       ON CONFLICT (dev_eui) DO UPDATE SET last_seen = excluded.last_seen, last_live = excluded.last_live, last_report = excluded.last_report,
+         health_at = excluded.health_at, health = excluded.health, frames = excluded.frames`,
+      [col(0), col(1), col(2), col(3), col(4), col(5), col(6)],
+    );
+  }
+
+  async removeGatewayHealth(devEuis: readonly string[]): Promise<void> {
+    if (devEuis.length > 0) await this.client.query('DELETE FROM gateway_health WHERE dev_eui = ANY($1::text[])', [devEuis]);
+  }
+
+  async gatewayHealth(): Promise<StoredGatewayHealth[]> {
+    return (await this.client.query<GatewayHealthRow>('SELECT * FROM gateway_health ORDER BY dev_eui')).rows.map(gatewayHealthFromRow);
   }
 
   async ping(): Promise<boolean> {

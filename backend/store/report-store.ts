@@ -21,8 +21,9 @@
  * forgery that arrives first no longer silently shuts out the genuine report.
  */
 import Database from 'better-sqlite3';
-import type { StopReport } from '../../proto/frames.js';
+import type { Health, StopReport } from '../../proto/frames.js';
 import { TIME_UNIT_MS } from '../../proto/frames.js';
+import { historyFrom, type HistoryPageQuery, type HistoryRow, type ReportHistory } from './report-history.js';
 
 export type Awaitable<T> = T | Promise<T>;
 
@@ -58,6 +59,20 @@ export interface StoredDevice extends DeviceAckState {
   devEui: string;
 }
 
+/**
+ * What the fleet page last knew of a gateway (backend/publish/fleet-health.ts), kept so that a
+ * restarted backend shows it again: one row per device, the latest Health frame as it came.
+ */
+export interface StoredGatewayHealth {
+  devEui: string;
+  lastSeen: number;
+  lastLive: number | undefined;
+  lastReport: number | undefined;
+  healthAt: number | undefined;
+  health: Health | undefined;
+  frames: number;
+}
+
 /** What `addBatch` found for each report: new, the same report again, or other contents for a stored seq. */
 export type AddOutcome = 'new' | 'duplicate' | 'conflict';
 
@@ -87,6 +102,14 @@ export interface ReportStore {
   stopReports(query: StopReportQuery): Awaitable<StoredReport[]>;
   /** Every device the store knows, by DevEUI. */
   devices(): Awaitable<StoredDevice[]>;
+  /** Read queries for history and open data (report-history.ts), paged by `pageSize` reports; close it before the store. */
+  history(options?: { pageSize?: number }): ReportHistory;
+  /** Keeps the fleet page's last state of these gateways (one row per device, replaced). */
+  saveGatewayHealth(rows: readonly StoredGatewayHealth[]): Awaitable<void>;
+  /** Forgets these gateways' fleet-page state. */
+  removeGatewayHealth(devEuis: readonly string[]): Awaitable<void>;
+  /** The fleet page's state of every gateway kept, by DevEUI. */
+  gatewayHealth(): Awaitable<StoredGatewayHealth[]>;
   /** Makes everything written so far durable on disk (before an ack downlink makes gateways delete reports). */
   sync?(): void;
   /** Is the store reachable (for /healthz)? */
@@ -109,6 +132,7 @@ export class MemoryReportStore implements ReportStore {
   private readonly reports: StoredReport[] = [];
   private readonly byKey = new Map<string, StoredReport>();
   private readonly states = new Map<string, DeviceAckState>();
+  private readonly healths = new Map<string, StoredGatewayHealth>();
 
   add(devEui: string, report: StopReport, receivedAt: number, epoch = 0): boolean {
     return this.addBatch(devEui, epoch, [report], receivedAt)[0] === 'new';
@@ -158,11 +182,48 @@ export class MemoryReportStore implements ReportStore {
     return [...euis].sort().map((devEui) => ({ devEui, ...(this.states.get(devEui) ?? EMPTY_DEVICE) }));
   }
 
+  history(options: { pageSize?: number } = {}): ReportHistory {
+    const visible = (from: number, to: number) => this.reports.filter((r) => !r.contested && r.departure >= from && r.departure < to);
+    return historyFrom({
+      page: (q) => visible(q.from, q.to)
+        .filter((r) => (r.departure > q.afterDeparture || (r.departure === q.afterDeparture && r.cursor > q.afterCursor)) &&
+          (q.line === null || r.line === q.line) && (q.receivedBefore === null || r.receivedAt < q.receivedBefore) && (q.devEui === null || r.devEui === q.devEui))
+        .sort((a, b) => a.departure - b.departure || a.cursor - b.cursor)
+        .slice(0, q.limit)
+        .map(historyRow),
+      lines: (from, to) => [...new Set(visible(from, to).map((r) => r.line))].sort((a, b) => a - b),
+      span: () => {
+        const all = visible(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+        return all.length ? { first: Math.min(...all.map((r) => r.departure)), last: Math.max(...all.map((r) => r.departure)) } : undefined;
+      },
+      ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+    });
+  }
+
+  saveGatewayHealth(rows: readonly StoredGatewayHealth[]): void {
+    for (const row of rows) this.healths.set(row.devEui, { ...row, health: row.health ? { ...row.health } : undefined });
+  }
+
+  removeGatewayHealth(devEuis: readonly string[]): void {
+    for (const devEui of devEuis) this.healths.delete(devEui);
+  }
+
+  gatewayHealth(): StoredGatewayHealth[] {
+    return [...this.healths.values()].sort((a, b) => a.devEui.localeCompare(b.devEui)).map((r) => ({ ...r, health: r.health ? { ...r.health } : undefined }));
+  }
+
   ping(): boolean {
     return true;
   }
 
   close(): void {}
+}
+
+function historyRow(r: StoredReport): HistoryRow {
+  return {
+    cursor: r.cursor, devEui: r.devEui, seq: r.seq, departure: r.departure, stop: r.stop, line: r.line, course: r.course, destination: r.destination,
+    boardings: r.boardings, alightings: r.alightings, load: r.load, flags: r.flags, receivedAt: r.receivedAt,
+  };
 }
 
 interface ReportRow {
@@ -239,6 +300,61 @@ export function deviceParams(devEui: string, s: DeviceAckState): unknown[] {
   return [devEui, s.through, Number.isFinite(s.lastAckAt) ? s.lastAckAt : NEVER, s.day, s.acksToday, s.downlinksToday, s.epoch ?? 0, s.fCnt ?? null, s.fCntDigest ?? null, s.lastSeenAt ?? null];
 }
 
+interface HistoryDbRow {
+  cursor: number | string;
+  dev_eui: string;
+  seq: number | string;
+  departure: number | string;
+  stop: number;
+  line: number;
+  course: number;
+  destination: number;
+  boardings: number;
+  alightings: number;
+  load: number;
+  flags: number;
+  received_at: number | string;
+}
+
+/** Columns of a history page, the same in SQLite and PostgreSQL. */
+export const HISTORY_COLUMNS = 'cursor, dev_eui, seq, departure, stop, line, course, destination, boardings, alightings, load, flags, received_at';
+
+export function historyRowFrom(r: HistoryDbRow): HistoryRow {
+  return {
+    cursor: Number(r.cursor), devEui: r.dev_eui, seq: Number(r.seq), departure: Number(r.departure), stop: r.stop, line: r.line, course: r.course,
+    destination: r.destination, boardings: r.boardings, alightings: r.alightings, load: r.load, flags: r.flags, receivedAt: Number(r.received_at),
+  };
+}
+
+export interface GatewayHealthRow {
+  dev_eui: string;
+  last_seen: number | string;
+  last_live: number | string | null;
+  last_report: number | string | null;
+  health_at: number | string | null;
+  health: string | null;
+  frames: number | string;
+}
+
+const optionalNumber = (v: number | string | null) => (v === null ? undefined : Number(v));
+
+export function gatewayHealthFromRow(r: GatewayHealthRow): StoredGatewayHealth {
+  let health: Health | undefined;
+  try {
+    health = r.health === null ? undefined : (JSON.parse(r.health) as Health);
+  } catch {
+    health = undefined; // a damaged row loses its frame, not the page
+  }
+  return {
+    devEui: r.dev_eui, lastSeen: Number(r.last_seen), lastLive: optionalNumber(r.last_live), lastReport: optionalNumber(r.last_report),
+    healthAt: optionalNumber(r.health_at), health, frames: Number(r.frames),
+  };
+}
+
+export function gatewayHealthParams(g: StoredGatewayHealth): unknown[] {
+  return [g.devEui, g.lastSeen, g.lastLive ?? null, g.lastReport ?? null, g.healthAt ?? null, g.health ? JSON.stringify(g.health) : null, g.frames];
+}
+
 const REPORT_COLUMNS = 'dev_eui, epoch, seq, departure, stop, line, course, destination, boardings, alightings, load, flags, received_at';
 
 export class SqliteReportStore implements ReportStore {
@@ -268,6 +384,25 @@ export class SqliteReportStore implements ReportStore {
         'SELECT * FROM reports WHERE departure >= ? AND departure < ? AND (? IS NULL OR line = ?) AND contested <= ? ORDER BY departure, cursor',
       ),
       devices: this.db.prepare<[], DeviceRow>('SELECT * FROM devices ORDER BY dev_eui'),
+      // (departure, cursor) after the last page's; the index on departure holds the rowid (cursor) too, so the order costs no sort.
+      historyPage: this.db.prepare<[HistoryPageQuery], HistoryDbRow>(
+        `SELECT ${HISTORY_COLUMNS} FROM reports WHERE departure >= @afterDeparture AND departure < @to AND (departure > @afterDeparture OR cursor > @afterCursor)
+           AND contested = 0 AND (@line IS NULL OR line = @line) AND (@receivedBefore IS NULL OR received_at < @receivedBefore) AND (@devEui IS NULL OR dev_eui = @devEui)
+         ORDER BY departure, cursor LIMIT @limit`,
+      ),
+      historyLines: this.db.prepare<[number, number], { line: number }>('SELECT DISTINCT line FROM reports WHERE departure >= ? AND departure < ? AND contested = 0 ORDER BY line'),
+      // Both ends walk the departure index and stop at the first report not contested (MIN/MAX with a condition would read the whole table).
+      historySpan: this.db.prepare<[], { first: number | null; last: number | null }>(
+        `SELECT (SELECT departure FROM reports WHERE contested = 0 ORDER BY departure LIMIT 1) AS first,
+                (SELECT departure FROM reports WHERE contested = 0 ORDER BY departure DESC LIMIT 1) AS last`,
+      ),
+      saveHealth: this.db.prepare(
+        `INSERT INTO gateway_health (dev_eui, last_seen, last_live, last_report, health_at, health, frames) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (dev_eui) DO UPDATE SET last_seen = excluded.last_seen, last_live = excluded.last_live, last_report = excluded.last_report,
+           health_at = excluded.health_at, health = excluded.health, frames = excluded.frames`,
+      ),
+      removeHealth: this.db.prepare('DELETE FROM gateway_health WHERE dev_eui = ?'),
+      healths: this.db.prepare<[], GatewayHealthRow>('SELECT * FROM gateway_health ORDER BY dev_eui'),
     };
     this.addMany = this.db.transaction((devEui: string, epoch: number, reports: readonly StopReport[], receivedAt: number) =>
       reports.map((r): AddOutcome => {
@@ -301,6 +436,11 @@ export class SqliteReportStore implements ReportStore {
           dev_eui TEXT PRIMARY KEY, through INTEGER NOT NULL, last_ack_at REAL NOT NULL, day INTEGER NOT NULL,
           acks_today INTEGER NOT NULL, downlinks_today INTEGER NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS gateway_health (
+          dev_eui TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, last_live INTEGER, last_report INTEGER, health_at INTEGER,
+          health TEXT, frames INTEGER NOT NULL
+        );
+        DROP INDEX IF EXISTS reports_by_departure;
       `);
       if (old.size > 0 && !old.has('epoch')) {
         this.db.exec(`INSERT INTO reports (cursor, ${REPORT_COLUMNS}) SELECT cursor, dev_eui, 0, seq, departure, stop, line, course, destination, boardings, alightings, load, flags, received_at FROM reports_v1;
@@ -344,6 +484,35 @@ export class SqliteReportStore implements ReportStore {
 
   devices(): StoredDevice[] {
     return this.stmts.devices.all().map(deviceFromRow);
+  }
+
+  /** On this connection: each page is one synchronous query, so a read never interleaves with a write (WAL keeps it beside the writer). */
+  history(options: { pageSize?: number } = {}): ReportHistory {
+    return historyFrom({
+      page: (q) => this.stmts.historyPage.all(q).map(historyRowFrom),
+      lines: (from, to) => this.stmts.historyLines.all(from, to).map((r) => r.line),
+      span: () => {
+        const row = this.stmts.historySpan.get();
+        return row && row.first !== null && row.last !== null ? { first: row.first, last: row.last } : undefined;
+      },
+      ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+    });
+  }
+
+  saveGatewayHealth(rows: readonly StoredGatewayHealth[]): void {
+    this.db.transaction(() => {
+      for (const row of rows) this.stmts.saveHealth.run(...gatewayHealthParams(row));
+    })();
+  }
+
+  removeGatewayHealth(devEuis: readonly string[]): void {
+    this.db.transaction(() => {
+      for (const devEui of devEuis) this.stmts.removeHealth.run(devEui);
+    })();
+  }
+
+  gatewayHealth(): StoredGatewayHealth[] {
+    return this.stmts.healths.all().map(gatewayHealthFromRow);
   }
 
   /** WAL with synchronous=NORMAL: a commit is safe from a crash of the process, and a checkpoint (which syncs the WAL first) from a power cut. */

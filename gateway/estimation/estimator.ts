@@ -3,6 +3,7 @@
  * uncertainty. The running sum is the baseline and the fallback of every other estimator.
  */
 import type { StopEvent } from '../counting/stop-event.js';
+import { MODEL_VERSION_NO_MODEL } from '../../contracts/model-metadata.js';
 import type { SourceEvent } from '../../contracts/source-events.js';
 
 export interface LoadEstimate {
@@ -16,6 +17,11 @@ export interface LoadEstimate {
 
 export interface LoadEstimator {
   readonly name: string;
+  /**
+   * What the health frame reports as model_version (contracts/model-metadata.ts): the loaded
+   * model's version as a number, MODEL_VERSION_NO_MODEL for the running sum without a model.
+   */
+  readonly modelVersion?: number;
   /** Called once per stop event, in order; estimators keep their own trip state. */
   next(stop: StopEvent): LoadEstimate | Promise<LoadEstimate>;
   /** Sees every source event (e.g. radio sightings for a feature); optional. */
@@ -61,6 +67,8 @@ export function clampLoad(load: number, capacity: number): number {
 /** Running sum of ins minus outs since the trip started, reset at the terminus. */
 export class RunningSumEstimator implements LoadEstimator {
   readonly name = 'running-sum';
+  /** No model: the health frame says so (1), not "not reported" (0). */
+  readonly modelVersion = MODEL_VERSION_NO_MODEL;
   private load = 0;
   private stopsSinceReset = 0;
 

@@ -8,6 +8,7 @@
  */
 import { moduleLogger } from '../../common/log.js';
 import type { StopEvent } from '../counting/stop-event.js';
+import { MODEL_VERSION_NOT_REPORTED, modelVersionCode } from '../../contracts/model-metadata.js';
 import type { SourceEvent } from '../../contracts/source-events.js';
 import { clampLoad, RunningSumEstimator, type EstimatorStateStore, type EstimatorStatus, type LoadEstimate, type LoadEstimator } from './estimator.js';
 import { FeatureBuilder } from './features.js';
@@ -30,6 +31,8 @@ const UNSURE_SHARE = 0.05;
 
 export class OnnxEstimator implements LoadEstimator {
   readonly name = 'model';
+  /** The loaded model's version for the health frame (0 when its metadata gives none that fits). */
+  readonly modelVersion: number;
   private features: FeatureBuilder;
   private readonly fallback: RunningSumEstimator;
   private readonly levels: Float32Array;
@@ -46,6 +49,9 @@ export class OnnxEstimator implements LoadEstimator {
     this.features = new FeatureBuilder(vehicle);
     this.fallback = new RunningSumEstimator(vehicle);
     this.levels = Float32Array.from([vehicle.levels.medium, vehicle.levels.high]);
+    const version = (model as Partial<Pick<OnnxLoadModel, 'version'>>).version;
+    this.modelVersion = modelVersionCode(version) ?? MODEL_VERSION_NOT_REPORTED;
+    if (this.modelVersion === MODEL_VERSION_NOT_REPORTED) log.warn({ version }, 'the model\'s version is not major.minor.patch (from 1.0.0): health frames say "not reported"');
   }
 
   /** Restores what this vehicle learned before (a corrupt or foreign state starts afresh) and keeps it there. */

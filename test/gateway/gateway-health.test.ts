@@ -8,7 +8,8 @@ import type { EstimatorStatus, LoadEstimator } from '../../gateway/estimation/es
 import { RunningSumEstimator } from '../../gateway/estimation/estimator.js';
 import { OnnxEstimator } from '../../gateway/estimation/onnx-estimator.js';
 import type { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
-import { estimatorHealth, fitHealth, Gateway } from '../../gateway/gateway.js';
+import { estimatorHealth, fitHealth, Gateway, healthParts } from '../../gateway/gateway.js';
+import { MODEL_VERSION_NO_MODEL, MODEL_VERSION_NOT_REPORTED, modelVersionCode, modelVersionText } from '../../contracts/model-metadata.js';
 import { Outbox } from '../../gateway/uplink/outbox.js';
 import { DEFAULT_SCHEDULER_OPTIONS } from '../../gateway/uplink/uplink-scheduler.js';
 import { decodeUplink, encodeHealth, EstimatorMode } from '../../proto/frames.js';
@@ -68,8 +69,21 @@ describe('Gateway health: the estimator and the self-calibration', () => {
     const outbox = new Outbox({ path: ':memory:' });
     const { health } = healthOf(gatewayOn(outbox, new RunningSumEstimator(vehicle)));
     assert.equal(health.estimatorMode, EstimatorMode.ESTIMATOR_MODE_RUNNING_SUM);
+    assert.equal(health.modelVersion, MODEL_VERSION_NO_MODEL, 'no model, said as such: not "not reported"');
     const old = decodeUplink(3, encodeHealth({ uptimeMin: 1, outboxDepth: 0, oldestPendingSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: 0, restarts: 1, outboxDropped: 0, liveSkipped: 0, newestSeq: 0, outboxEpoch: 0, appendFailures: 0, reportsHeld: 0 }), T0);
     assert.equal(old.kind === 'health' && old.message.estimatorMode, EstimatorMode.ESTIMATOR_MODE_UNKNOWN);
+    assert.equal(old.kind === 'health' && old.message.modelVersion, MODEL_VERSION_NOT_REPORTED);
+    outbox.close();
+  });
+
+  it('reports the loaded model\'s version as major*10000 + minor*100 + patch, and 0 for a version that is not one', () => {
+    const outbox = new Outbox({ path: ':memory:' });
+    const named = (version: string) => Object.assign(Object.create(model) as OnnxLoadModel, { version });
+    assert.equal(healthOf(gatewayOn(outbox, new OnnxEstimator(named('1.2.0'), vehicle))).health.modelVersion, 10200);
+    assert.equal(healthOf(gatewayOn(outbox, new OnnxEstimator(named('1.2.0-noradio'), vehicle))).health.modelVersion, 10200, 'the suffix is not carried');
+    assert.equal(healthOf(gatewayOn(outbox, new OnnxEstimator(named('unknown'), vehicle))).health.modelVersion, MODEL_VERSION_NOT_REPORTED);
+    assert.equal(healthOf(gatewayOn(outbox, new OnnxEstimator(named('0.0.1'), vehicle))).health.modelVersion, MODEL_VERSION_NOT_REPORTED, 'below 1.0.0 would collide with the reserved values');
+    assert.deepEqual([modelVersionCode('12.34.56'), modelVersionCode('1.100.0'), modelVersionText(123456), modelVersionText(MODEL_VERSION_NO_MODEL)], [123456, undefined, '12.34.56', undefined]);
     outbox.close();
   });
 
@@ -89,6 +103,10 @@ describe('Gateway health: the estimator and the self-calibration', () => {
     assert.ok(encodeHealth(fitHealth(big, estimatorHealth(extreme).slice(0, 4))).length <= 51);
     assert.equal(tight.guardModelErrorTenths, undefined, 'the guard fields went first');
     assert.equal(tight.estimatorMode, EstimatorMode.ESTIMATOR_MODE_GUARD_FALLBACK, 'the mode goes last');
+    // The model version goes after the estimator's fields: here the calibration went, the version and the mode stayed.
+    const versioned = fitHealth(big, healthParts(10200, extreme));
+    assert.ok(encodeHealth(versioned).length <= 51, `${encodeHealth(versioned).length} bytes`);
+    assert.deepEqual([versioned.modelVersion, versioned.estimatorMode, versioned.calibrationTrips], [10200, EstimatorMode.ESTIMATOR_MODE_GUARD_FALLBACK, undefined]);
     // Counters beyond any service life: they saturate, the seqs and the outbox epoch go whole.
     const huge = { ...big, restarts: 2 ** 31, outboxDropped: 2 ** 31, liveSkipped: 2 ** 31, appendFailures: 2 ** 31, reportsHeld: 2 ** 20 };
     const saturated = fitHealth(huge, estimatorHealth(extreme));
@@ -96,6 +114,10 @@ describe('Gateway health: the estimator and the self-calibration', () => {
     assert.equal(saturated.newestSeq, 2 ** 31);
     assert.equal(saturated.outboxEpoch, 16_383);
     assert.equal(saturated.restarts, 16_383);
+    // Saturated, there is room for the model version again (the mode, after it, has none).
+    const lastOne = fitHealth(huge, healthParts(10200, extreme));
+    assert.ok(encodeHealth(lastOne).length <= 51, `${encodeHealth(lastOne).length} bytes`);
+    assert.deepEqual([lastOne.modelVersion, lastOne.estimatorMode, lastOne.restarts], [10200, undefined, 16_383]);
     outbox.close();
   });
 });

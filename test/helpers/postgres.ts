@@ -9,6 +9,7 @@ import pg from 'pg';
 export const PG_TEST_URL = process.env['PG_TEST_URL'] ?? 'postgres://occupancy:occupancy@127.0.0.1:5432/occupancy_test';
 
 let counter = 0;
+let toldWhy = false;
 
 export interface TestDatabase {
   url: string;
@@ -34,6 +35,10 @@ export async function postgresOrSkip(context: Mocha.Context): Promise<TestDataba
   const problem = await reachable();
   if (problem !== undefined) {
     if (process.env['REQUIRE_POSTGRES'] === '1') throw new Error(`PostgreSQL is required (REQUIRE_POSTGRES=1) but ${PG_TEST_URL} is not reachable: ${problem}`);
+    if (!toldWhy) {
+      toldWhy = true;
+      process.stderr.write(`PostgreSQL tests pending: ${PG_TEST_URL.replace(/:[^:@/]*@/, ':***@')} is not reachable (${problem}); bash .ci/start-postgres starts one, REQUIRE_POSTGRES=1 makes this a failure\n`);
+    }
     context.skip();
   }
   const schema = `t_${process.pid}_${Date.now().toString(36)}_${++counter}`;

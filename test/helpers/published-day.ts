@@ -11,10 +11,10 @@ import { VirtualClock } from '../../common/clock.js';
 import { parseChirpStackUplink } from '../../backend/ingest/network-events.js';
 import { UplinkProcessor } from '../../backend/ingest/uplink-processor.js';
 import { FleetHealth } from '../../backend/publish/fleet-health.js';
-import { SqliteReportHistory } from '../../backend/publish/history.js';
+import type { ReportHistory } from '../../backend/publish/history.js';
 import { OccupancyBoard, type VehicleLevel } from '../../backend/publish/occupancy-board.js';
 import { StaticGtfs } from '../../backend/publish/static-gtfs.js';
-import { SqliteReportStore } from '../../backend/store/report-store.js';
+import { SqliteReportStore, type StoredReport } from '../../backend/store/report-store.js';
 import type { Health, Live } from '../../proto/frames.js';
 import { runScenario, type BenchReport } from '../../simulator/day-run/run-scenario.js';
 import { buildStaticGtfs, writeStaticGtfs } from '../../simulator/gtfs/static-gtfs.js';
@@ -29,7 +29,10 @@ export interface PublishedDay {
   gtfs: StaticGtfs;
   board: OccupancyBoard;
   fleetHealth: FleetHealth;
-  history: SqliteReportHistory;
+  /** History over the day's SQLite store (paged). */
+  history: ReportHistory;
+  /** Every report the store kept, contested ones too, in the order they were stored (to copy into other stores). */
+  stored: StoredReport[];
   report: BenchReport;
   fleet: Map<string, string>;
   /** Each live frame the board took, with what it published for the vehicle right after. */
@@ -105,13 +108,13 @@ async function runPublishedDay(scenarioPath: string, lineFiles: string[]): Promi
     },
   });
   processor.close();
-  store.close();
-  const history = new SqliteReportHistory(storePath);
+  const history = store.history();
+  const stored = store.since(0, Number.MAX_SAFE_INTEGER);
   return {
-    dir, gtfsDir, storePath, gtfs, board, fleetHealth, history, report, fleet, lives, healths, end,
+    dir, gtfsDir, storePath, gtfs, board, fleetHealth, history, stored, report, fleet, lives, healths, end,
     close: () => undefined,
     dispose: () => {
-      history.close();
+      store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -131,7 +131,7 @@ describe('dashboards in headless Chromium (a bench morning on line 5)', function
     assert.equal(r661[3], 'Kamera');
     assert.match(r661[4]!, /^\d+/);
     assert.match(r661[5]!, /^\d+\.\d s$/);
-    assert.equal(r661[6], 'nicht gemeldet', 'model version 0: the gateway did not say');
+    assert.equal(r661[6], 'keines (Laufsumme)', 'the morning ran with gateway.estimator=running-sum: no model, and the gateway says so');
     assert.match(r661[9]!, /Wächter: Modell schlechter/);
     assert.match(r661[9]!, /14 Fahrten gelernt; Aus\/Ein -3\.5 %, Kamera \+12\.0 %/);
     assert.match(r661[9]!, /Tür 3 -8\.0 %/);

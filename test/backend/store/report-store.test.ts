@@ -6,49 +6,23 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { VirtualClock } from '../../../common/clock.js';
 import { UplinkProcessor } from '../../../backend/ingest/uplink-processor.js';
-import { PostgresReportStore } from '../../../backend/store/postgres-store.js';
-import { MemoryReportStore, SqliteReportStore, type ReportStore } from '../../../backend/store/report-store.js';
-import { encodeStopBatch, type StopReport } from '../../../proto/frames.js';
-import { postgresOrSkip } from '../../helpers/postgres.js';
+import { collect } from '../../../backend/store/report-history.js';
+import { SqliteReportStore, type ReportStore, type StoredGatewayHealth } from '../../../backend/store/report-store.js';
+import { encodeStopBatch, type Health, type StopReport } from '../../../proto/frames.js';
+import { STORE_BACKINGS, type Backing } from '../../helpers/store-backings.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 const DEV = '70b3d57ed001029d';
+const OTHER = '70b3d57ed0010300';
+const HEALTH: Health = {
+  uptimeMin: 61, outboxDepth: 3, oldestPendingSeq: 17, sensorFaults: 8, airtimeTodayMs: 9400, modelVersion: 10200, softwareVersion: 100, restarts: 2,
+  outboxDropped: 0, liveSkipped: 1, newestSeq: 19, outboxEpoch: 4, appendFailures: 0, reportsHeld: 0, estimatorMode: 1, calibrationTrips: 12,
+  inOutPermilleOff: -35, cameraScalePermilleOff: 20, worstDoorPermilleOff: -80, worstDoor: 3, guardModelErrorTenths: 21, guardSumErrorTenths: 9,
+};
+const gatewayHealth = (devEui: string, at: number): StoredGatewayHealth => ({ devEui, lastSeen: at, lastLive: at - 1000, lastReport: at - 2000, healthAt: at, health: { ...HEALTH, uptimeMin: at % 1000 }, frames: 4 });
 const rep = (seq: number, load = seq): StopReport => ({ seq, departure: T0 + seq * 90_000, stop: seq % 20, line: 5 + (seq % 2) * 2, course: 1, destination: 51, boardings: 2, alightings: 1, load, flags: 0 });
 
-/** One backing database, opened as often as a test needs (instances sharing it, or a restart). */
-interface Backing {
-  open(): Promise<ReportStore>;
-  cleanup(): Promise<void>;
-}
-
-const backings: Array<{ name: string; persistent: boolean; make(ctx: Mocha.Context): Promise<Backing> }> = [
-  {
-    name: 'SQLite',
-    persistent: true,
-    make: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'store-test-'));
-      return { open: async () => new SqliteReportStore(join(dir, 'reports.db')), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    persistent: true,
-    make: async (ctx) => {
-      const db = await postgresOrSkip(ctx);
-      return { open: () => PostgresReportStore.open({ url: db.url, schema: db.schema }), cleanup: () => db.drop() };
-    },
-  },
-  {
-    name: 'memory',
-    persistent: false,
-    make: async () => {
-      const store = new MemoryReportStore();
-      return { open: async () => store, cleanup: async () => undefined };
-    },
-  },
-];
-
-for (const backing of backings) {
+for (const backing of STORE_BACKINGS) {
   describe(`report store: ${backing.name} (the same suite for every store)`, function () {
     this.timeout(20_000);
     let b: Backing | undefined;
@@ -135,6 +109,66 @@ for (const backing of backings) {
       const again = await openStore();
       assert.equal((await again.device(DEV))?.state.fCnt, 5);
       assert.deepEqual(await again.addBatch(DEV, 0, [rep(2), rep(3)], T0), ['duplicate', 'new']);
+    });
+
+    it('reads history page by page in (departure, arrival) order, filtered, contested reports left out', async () => {
+      const store = await openStore();
+      // Three reports a page: ties of departure (two trams at one instant) fall across page ends.
+      const history = store.history({ pageSize: 3 });
+      try {
+        assert.equal(await history.span(), undefined, 'nothing stored yet');
+        assert.deepEqual(await collect(history.between(0, Number.MAX_SAFE_INTEGER)), []);
+        const seqs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        await store.addBatch(DEV, 0, seqs.map((q) => rep(q)), T0);
+        await store.addBatch(OTHER, 0, seqs.map((q) => rep(q, 50 + q)), T0 + 3_600_000);
+        assert.deepEqual(await store.addBatch(DEV, 0, [rep(4, 99)], T0), ['conflict'], 'seq 4 of DEV is contested now');
+        const all = await collect(history.between(0, Number.MAX_SAFE_INTEGER));
+        const expected = seqs.flatMap((q) => [...(q === 4 ? [] : [`${DEV}/${q}/${q}`]), `${OTHER}/${q}/${50 + q}`]);
+        assert.deepEqual(all.map((r) => `${r.devEui}/${r.seq}/${r.load}`), expected);
+        assert.deepEqual(all[0], { ...rep(1), devEui: DEV, receivedAt: T0 });
+        const window = await collect(history.between(rep(3).departure, rep(6).departure, 7));
+        assert.deepEqual(window.map((r) => `${r.devEui.slice(-4)}/${r.seq}`), ['029d/3', '0300/3', '029d/5', '0300/5'], 'line 7 only, [from, to)');
+        const early = await collect(history.between(0, Number.MAX_SAFE_INTEGER, undefined, T0 + 1));
+        assert.deepEqual(early.map((r) => r.seq), [1, 2, 3, 5, 6, 7, 8, 9, 10], 'received before the cutoff only');
+        const day = await history.ofDevice(OTHER.toUpperCase(), rep(2).departure, rep(9).departure);
+        assert.deepEqual(day.map((r) => r.seq), [2, 3, 4, 5, 6, 7, 8]);
+        assert.deepEqual(await history.lines(0, Number.MAX_SAFE_INTEGER), [5, 7]);
+        assert.deepEqual(await history.lines(rep(2).departure, rep(3).departure), [5]);
+        assert.deepEqual(await history.span(), { first: rep(1).departure, last: rep(10).departure });
+        // A reader may stop early: the rest is never read.
+        for await (const r of history.between(0, Number.MAX_SAFE_INTEGER)) {
+          assert.equal(r.seq, 1);
+          break;
+        }
+      } finally {
+        await history.close();
+      }
+    });
+
+    it('keeps one row of fleet health per device: replaced on save, removed on request', async () => {
+      const store = await openStore();
+      assert.deepEqual(await store.gatewayHealth(), []);
+      const a = gatewayHealth(DEV, T0);
+      const b: StoredGatewayHealth = { devEui: OTHER, lastSeen: T0 + 5, lastLive: T0 + 5, lastReport: undefined, healthAt: undefined, health: undefined, frames: 1 };
+      await store.saveGatewayHealth([a, b]);
+      const later = { ...gatewayHealth(DEV, T0 + 60_000), frames: 9 };
+      await store.saveGatewayHealth([later]);
+      assert.deepEqual(await store.gatewayHealth(), [later, b]);
+      await store.removeGatewayHealth([OTHER, '0000000000000000']);
+      assert.deepEqual(await store.gatewayHealth(), [later]);
+      await store.saveGatewayHealth([]);
+      await store.removeGatewayHealth([]);
+      assert.equal((await store.gatewayHealth()).length, 1);
+    });
+
+    if (backing.persistent) it('keeps the fleet health across a restart', async () => {
+      const first = await openStore();
+      const a = gatewayHealth(DEV, T0);
+      await first.saveGatewayHealth([a]);
+      await first.close();
+      open.splice(open.indexOf(first), 1);
+      const again = await openStore();
+      assert.deepEqual(await again.gatewayHealth(), [a]);
     });
 
     it('serves the UplinkProcessor: every report handed on once, in order, from frames of the session', async () => {

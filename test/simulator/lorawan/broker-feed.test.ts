@@ -57,7 +57,7 @@ describe('occupancy simulate --broker: a bench morning watched live by a backend
       inv.close();
       return list;
     };
-    const publishing = await Publishing.start({ dashboard: 0, host: '127.0.0.1', gtfsDir: join(dir, 'gtfs-expected'), storePath: join(dir, 'reports.db'), fleet: fleetEntries, replay: true }, clock);
+    const publishing = await Publishing.start({ dashboard: 0, host: '127.0.0.1', gtfsDir: join(dir, 'gtfs-expected'), store, fleet: fleetEntries, replay: true }, clock);
     const processor = new UplinkProcessor(clock, publishing, ingest, { store });
     ingest.attach(processor);
     await ingest.start();
