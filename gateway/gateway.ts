@@ -36,6 +36,12 @@ export interface GatewaySettings {
   scheduler: SchedulerOptions;
   /** An ack's "missing" is ignored for reports sent again within this time (the ack was older). */
   resendGuardMs?: number;
+  /**
+   * Reports an ack showed missing go again at once and, while no newer ack comes, again after this
+   * long (MISSING_RETRIES times): the backend's next ack may be hours away (ten downlinks a day),
+   * and a resend can be lost like the first frame was. Default 60 min.
+   */
+  missingRetryMs?: number;
   softwareVersion?: number;
   /** Health model_version (contracts/model-metadata.ts); default: what the estimator says, else 0 (not reported). */
   modelVersion?: number;
@@ -68,6 +74,8 @@ const FAULT_BITS: Record<SensorName, number> = {
 
 /** While the outbox refuses appends (disk full), held reports are written again this often. */
 export const OUTBOX_RETRY_MS = 30_000;
+/** How often the reports one ack showed missing are sent again, after the first resend, while no newer ack comes. */
+export const MISSING_RETRIES = 1;
 
 /** Bounds on what a ConfigChange may set; anything outside is refused and logged. */
 const CONFIG_LIMITS = { dailyAirtimeMs: [1_000, 86_400_000], healthIntervalMin: [0, 7 * 24 * 60], maxBatch: [1, 256] } as const;
@@ -143,11 +151,13 @@ export class Gateway implements EventSink {
   private liveEnabled: boolean;
   /** After a power cut nothing may happen any more (timers of the dead process still fire in a simulation). */
   private halted = false;
-  readonly counters = { downlinks: 0, badDownlinks: 0, acks: 0, refusedAcks: 0, missingReported: 0, configChanges: 0, refusedConfig: 0 };
+  readonly counters = { downlinks: 0, badDownlinks: 0, acks: 0, refusedAcks: 0, missingReported: 0, missingRetried: 0, configChanges: 0, refusedConfig: 0 };
 
   private readonly publicLevel: PublicLevelPolicy;
   private processing: Promise<void> = Promise.resolve();
   private retryTimer: TimerHandle | undefined;
+  /** The reports the last ack showed missing, sent again while no newer ack came (onAck). */
+  private missingRetry: { seqs: number[]; rounds: number; timer: TimerHandle } | undefined;
 
   constructor(
     private readonly deps: GatewayDeps,
@@ -198,6 +208,7 @@ export class Gateway implements EventSink {
   async stop(): Promise<void> {
     this.deps.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.clearMissingRetry();
     await this.scheduler.stop();
     await this.deps.modem.close();
   }
@@ -206,6 +217,7 @@ export class Gateway implements EventSink {
   halt(): void {
     this.halted = true;
     this.deps.clock.clearTimeout(this.retryTimer);
+    this.clearMissingRetry();
     this.scheduler.halt();
     this.deps.modem.removeAllListeners('downlink');
   }
@@ -332,12 +344,43 @@ export class Gateway implements EventSink {
     }
     this.counters.acks++;
     this.scheduler.notifyAck();
+    // A newer ack says what is still missing: the retries of the last one's are over.
+    this.clearMissingRetry();
     const missing = missingBeyond(through, runs, 5_000);
     if (missing.length > 0) {
       const marked = outbox.markMissing(missing, this.deps.clock.now() - (this.settings.resendGuardMs ?? 30 * 60_000));
       this.counters.missingReported += marked;
-      if (marked > 0) this.scheduler.notifyReport();
+      if (marked > 0) {
+        this.scheduler.notifyReport();
+        this.retryMissingLater(missing, 0);
+      }
     }
+  }
+
+  private clearMissingRetry(): void {
+    if (this.missingRetry) this.deps.clock.clearTimeout(this.missingRetry.timer);
+    this.missingRetry = undefined;
+  }
+
+  /**
+   * Sends the reports an ack showed missing again after missingRetryMs, up to MISSING_RETRIES
+   * times, unless a newer ack came: those still in the outbox and last sent at least half that
+   * long ago (one still waiting for the budget is due anyway). Acknowledged ones have left the
+   * outbox and are not touched.
+   */
+  private retryMissingLater(seqs: number[], rounds: number): void {
+    if (rounds >= MISSING_RETRIES || this.halted) return;
+    const every = this.settings.missingRetryMs ?? 150 * 60_000;
+    const timer = this.deps.clock.setTimeout(() => {
+      if (this.missingRetry?.timer !== timer || this.halted) return;
+      this.missingRetry = undefined;
+      const marked = this.deps.outbox.markMissing(seqs, this.deps.clock.now() - every / 2);
+      if (marked === 0) return;
+      this.counters.missingRetried += marked;
+      this.scheduler.notifyReport();
+      this.retryMissingLater(seqs, rounds + 1);
+    }, every);
+    this.missingRetry = { seqs, rounds, timer };
   }
 
   /** Applies (and, from a downlink, keeps across restarts) what the operator may change remotely. */

@@ -46,6 +46,38 @@ describe('Gateway downlinks', () => {
     outbox.close();
   });
 
+  it('sends what an ack showed missing once more after 150 min when no newer ack came, and not when one did', async () => {
+    const clock = new VirtualClock(T0);
+    const outbox = new Outbox({ path: ':memory:' });
+    const { modem, gateway } = gatewayOn(outbox, clock);
+    for (let i = 1; i <= 3; i++) outbox.append(report(i));
+    outbox.markSent([1, 2, 3], T0 - 3_600_000);
+    modem.emit('downlink', { fPort: 10, payload: encodeAck({ through: 1, runs: [1, 1] }) }); // 2 missing, 3 arrived
+    assert.deepEqual(outbox.due(0, 10).map((r) => r.seq), [2]);
+    outbox.markSent([2], clock.now()); // the resend goes (and is lost: no ack follows)
+    await clock.advance(149 * 60_000);
+    assert.deepEqual(outbox.due(0, 10).map((r) => r.seq), [], 'not before 150 min');
+    await clock.advance(60_000);
+    assert.deepEqual(outbox.due(0, 10).map((r) => r.seq), [2], 'due again: the resend may have been lost');
+    assert.equal(gateway.counters.missingRetried, 1);
+    outbox.markSent([2], clock.now());
+    await clock.advance(6 * 3_600_000);
+    assert.deepEqual(outbox.due(clock.now() - DEFAULT_SCHEDULER_OPTIONS.resendAfterMs, 10).map((r) => r.seq), [], 'once only: then the 8 h resend');
+    assert.equal(gateway.counters.missingRetried, 1);
+
+    // A newer ack within the 150 min says what is missing now: the retry of the older one is off.
+    outbox.append(report(4));
+    outbox.markSent([4], clock.now() - 3_600_000);
+    modem.emit('downlink', { fPort: 10, payload: encodeAck({ through: 3, runs: [1] }) }); // 2 arrived at last, 4 missing
+    outbox.markSent([4], clock.now());
+    await clock.advance(30 * 60_000);
+    modem.emit('downlink', { fPort: 10, payload: encodeAck({ through: 3, runs: [] }) }); // older than the resend: says nothing of 4
+    await clock.advance(3 * 3_600_000);
+    assert.deepEqual(outbox.due(clock.now() - DEFAULT_SCHEDULER_OPTIONS.resendAfterMs, 10).map((r) => r.seq), [], '4 waits for the 8 h resend or the next ack');
+    assert.equal(gateway.counters.missingRetried, 1);
+    outbox.close();
+  });
+
   it('refuses an ack for reports it never made, and ignores malformed downlinks, counting both', () => {
     const clock = new VirtualClock(T0);
     const outbox = new Outbox({ path: ':memory:' });
