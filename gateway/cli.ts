@@ -3,11 +3,12 @@
  * checks its config, `occupancy selftest` tests a fitted gateway. Nothing here imports bench,
  * training or back-office code: this is what the vehicle image runs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT } from '../common/cli-program.js';
 import { SystemClock } from '../common/clock.js';
 import { configureLogging } from '../common/log.js';
+import { MODEL_VERSION_NO_MODEL, MODEL_VERSION_NOT_REPORTED, modelVersionCode, onnxMetadata } from '../contracts/model-metadata.js';
 import { loadGatewayConfig, loadGatewaySecrets, type GatewayConfig, type GatewaySecrets } from './config.js';
 import { OnnxLoadModel } from './estimation/onnx-model.js';
 import { SHIPPED_MODEL } from './estimation/shipped-model.js';
@@ -52,7 +53,7 @@ export async function runSelfTestCommand(o: SelfTestCommandOptions): Promise<{ v
   console.log(`self-test of vehicle ${config.vehicle.id}: config and secrets valid`);
   const clock = new SystemClock();
   const modem = vehicleModem(config, secrets, clock);
-  const results = await selfTestModem(modem, clock, { join: o.join ?? false, joinTimeoutMs: o.joinTimeout * 1000, sendTestUplink: o.uplink ?? false });
+  const results = await selfTestModem(modem, clock, { join: o.join ?? false, joinTimeoutMs: o.joinTimeout * 1000, sendTestUplink: o.uplink ?? false, modelVersion: configuredModelVersion(config) });
   await modem.close();
   if (o.sources) {
     results.push(...(await selfTestSources(config, clock, o.listen * 1000, (text) => process.stderr.write(`\r  ${text}   `))));
@@ -62,6 +63,20 @@ export async function runSelfTestCommand(o: SelfTestCommandOptions): Promise<{ v
   const ok = results.every((r) => r.ok);
   if (!ok) process.exitCode = results.some((r) => !r.ok && r.noAnswer) ? EXIT.noAnswer : EXIT.failure;
   return { vehicleId: config.vehicle.id, ok };
+}
+
+/**
+ * The model_version the gateway will report with this config, read from the model file's metadata
+ * without loading the runtime: the running sum's when the model is off, "not reported" when the
+ * file cannot be read (`--check` says why).
+ */
+function configuredModelVersion(config: GatewayConfig): number {
+  if (!config.estimation.useModel) return MODEL_VERSION_NO_MODEL;
+  try {
+    return modelVersionCode(onnxMetadata(readFileSync(config.estimation.modelPath ?? SHIPPED_MODEL))['model_version']) ?? MODEL_VERSION_NOT_REPORTED;
+  } catch {
+    return MODEL_VERSION_NOT_REPORTED;
+  }
 }
 
 async function printCheck(config: GatewayConfig, secrets: GatewaySecrets): Promise<void> {

@@ -30,6 +30,8 @@ export interface SelfTestOptions {
   join: boolean;
   joinTimeoutMs: number;
   sendTestUplink: boolean;
+  /** The health frame's model_version for the test uplink (contracts/model-metadata.ts); default 0, not reported. */
+  modelVersion?: number;
 }
 
 async function check(name: string, action: string, run: () => Promise<string>): Promise<CheckResult> {
@@ -65,7 +67,7 @@ export async function selfTestModem(modem: LoraModem, clock: Clock, options: Sel
   results.push(
     await check('test uplink (health frame)', 'check the network server for the uplink; retry outside the duty-cycle off time', async () => {
       const payload = encodeHealth({
-        uptimeMin: 0, outboxDepth: 0, oldestPendingSeq: 0, newestSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: 0, softwareVersion: SOFTWARE_VERSION, restarts: 0, outboxDropped: 0, liveSkipped: 0,
+        uptimeMin: 0, outboxDepth: 0, oldestPendingSeq: 0, newestSeq: 0, sensorFaults: 0, airtimeTodayMs: 0, modelVersion: options.modelVersion ?? 0, softwareVersion: SOFTWARE_VERSION, restarts: 0, outboxDropped: 0, liveSkipped: 0,
         outboxEpoch: 0, appendFailures: 0, reportsHeld: 0,
       });
       // Right after a join or the gateway's own frames the module may still be in its duty-cycle

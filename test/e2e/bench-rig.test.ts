@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { decodeUplink, FPORT } from '../../proto/frames.js';
+import { modelVersionCode, onnxMetadata } from '../../contracts/model-metadata.js';
+import { SHIPPED_MODEL } from '../../gateway/estimation/shipped-model.js';
 import type { RigDescription } from '../../provisioning/bench-rig/bench-rig.js';
 import { socatAvailable } from '../helpers/pty.js';
 
@@ -155,7 +157,12 @@ describe('occupancy rig, with the real gateway and self-test as processes', func
     const up = await until('the uplink on the broker', () => heard[0], 10_000);
     assert.equal(up.topic, `v3/${d.applicationId}/devices/tram-812/up`);
     assert.equal(up.devEui.toLowerCase(), d.devEui);
-    assert.equal(decodeUplink(up.fPort, up.bytes, Date.now()).kind, 'health');
+    const health = decodeUplink(up.fPort, up.bytes, Date.now());
+    assert.equal(health.kind, 'health');
+    // The self-test says which model this gateway will run, as its health frames will.
+    const shipped = modelVersionCode(onnxMetadata(readFileSync(SHIPPED_MODEL))['model_version']);
+    assert.ok(shipped !== undefined && shipped >= 10_000);
+    assert.equal(health.kind === 'health' ? health.message.modelVersion : undefined, shipped);
     await stopRig(rig, d);
   });
 });
