@@ -6,7 +6,7 @@
 import { mean, round } from '../common/stats.js';
 import { FEATURE_INDEX, FEATURES } from '../gateway/estimation/features.js';
 import { levelFor } from '../contracts/occupancy-levels.js';
-import { ModelGuard, tripEndReference } from '../gateway/estimation/model-guard.js';
+import { ModelGuard, tripEndReference, type GuardState } from '../gateway/estimation/model-guard.js';
 import type { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { clampLoad } from '../gateway/estimation/estimator.js';
 import type { Scenario } from '../simulator/scenario.js';
@@ -70,15 +70,22 @@ export async function modelEstimates(model: OnnxLoadModel, samples: readonly Sto
  * in front of the model: replayed per vehicle, in order, from the features and the model's loads,
  * with the same reference and rule as OnnxEstimator. Returns them and the share of departures the
  * running sum took.
+ *
+ * `state.initial` is what each vehicle's guard knew before (keyed `scenario/vehicle`, as the
+ * gateway restores it from its outbox database); `state.final` is filled with what it knows after.
  */
-export function guardedEstimates(samples: readonly StopSample[], modelLoads: ArrayLike<number>): { estimates: Float64Array; fallbackShare: number } {
+export function guardedEstimates(
+  samples: readonly StopSample[],
+  modelLoads: ArrayLike<number>,
+  state: GuardStates = {},
+): { estimates: Float64Array; fallbackShare: number } {
   const out = new Float64Array(samples.length);
   const guards = new Map<string, { guard: ModelGuard; last?: { model: number; runningSum: number } }>();
   let fallbacks = 0;
   samples.forEach((s, i) => {
-    const key = `${s.scenario}/${s.vehicleId}`;
+    const key = guardKey(s);
     let v = guards.get(key);
-    if (!v) guards.set(key, (v = { guard: new ModelGuard() }));
+    if (!v) guards.set(key, (v = { guard: new ModelGuard(state.initial?.get(key)) }));
     const f = (name: keyof typeof FEATURE_INDEX) => s.features[FEATURE_INDEX[name]]!;
     if (f('terminus') === 1 && v.last) {
       const cameraBefore = f('camera_before') >= 0 && f('camera_fault') === 0 ? Math.round(f('camera_before') * s.capacity) : undefined;
@@ -96,12 +103,25 @@ export function guardedEstimates(samples: readonly StopSample[], modelLoads: Arr
     if (v.guard.fallback) fallbacks++;
     out[i] = v.guard.fallback ? s.runningSum : modelLoads[i]!;
   });
+  for (const [key, v] of guards) state.final?.set(key, v.guard.snapshot());
   return { estimates: out, fallbackShare: samples.length ? fallbacks / samples.length : 0 };
 }
 
-/** Every estimator's metrics on one set of samples, given the model's loads for them. */
-export function scoreSamples(samples: readonly StopSample[], modelLoads: ArrayLike<number>): Omit<EvaluationReport, 'scenario' | 'stopEvents' | 'capacity' | 'model'> & { model: Metrics } {
-  const guarded = guardedEstimates(samples, modelLoads);
+/** Per vehicle (`scenario/vehicle`), the guard's state before and after a replay. */
+export interface GuardStates {
+  initial?: ReadonlyMap<string, GuardState>;
+  final?: Map<string, GuardState>;
+}
+
+export const guardKey = (s: Pick<StopSample, 'scenario' | 'vehicleId'>): string => `${s.scenario}/${s.vehicleId}`;
+
+/** Every estimator's metrics on one set of samples, given the model's loads for them (and the guards' state before, if any). */
+export function scoreSamples(
+  samples: readonly StopSample[],
+  modelLoads: ArrayLike<number>,
+  guards: GuardStates = {},
+): Omit<EvaluationReport, 'scenario' | 'stopEvents' | 'capacity' | 'model'> & { model: Metrics } {
+  const guarded = guardedEstimates(samples, modelLoads, guards);
   return {
     model: metrics(samples, modelLoads),
     modelGuarded: { ...metrics(samples, guarded.estimates), fallbackShare: round(guarded.fallbackShare, 4) },
