@@ -84,6 +84,7 @@ async function single(loaded: OnnxLoadModel, scenario: string, json: string | un
     [
       `${report.scenario}: ${report.stopEvents} stop events, mean design capacity ${report.capacity}`,
       line(`model ${report.model.version}`.slice(0, 12), report.model),
+      line('  × v. scale', report.modelScaled),
       line('  + guard', report.modelGuarded) + `  (running sum on ${(report.modelGuarded.fallbackShare * 100).toFixed(1)} % of departures)`,
       line('running sum', report.baselines.runningSum),
       line('camera only', report.baselines.cameraOnly),

@@ -17,10 +17,9 @@ import { join } from 'node:path';
 import { mean, round } from '../common/stats.js';
 import type { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { loadScenario, type Scenario } from '../simulator/scenario.js';
-import type { GuardState } from '../gateway/estimation/model-guard.js';
 import type { CalibrationState } from '../gateway/estimation/self-calibration.js';
 import { collectSamples, type StopSample } from './data/collect.js';
-import { guardedEstimates, modelEstimates, scoreSamples, type Metrics } from './evaluate.js';
+import { guardedEstimates, modelEstimates, scoreSamples, type Metrics, type VehicleState } from './evaluate.js';
 
 export interface DoorQuality {
   name: string;
@@ -70,6 +69,7 @@ export interface SweepCell {
   stopEvents: number;
   capacity: number;
   model: Metrics;
+  modelScaled: Metrics;
   modelGuarded: Metrics & { fallbackShare: number };
   runningSum: Metrics;
   cameraOnly: Metrics;
@@ -77,7 +77,7 @@ export interface SweepCell {
   /** MAE of the guarded model below the best baseline's, as a share of it. */
   belowBestBaseline: number;
   aims: SweepAims;
-  perScenario: Array<{ scenario: string; stopEvents: number; model: Metrics; modelGuarded: Metrics; runningSum: Metrics; cameraOnly: Metrics }>;
+  perScenario: Array<{ scenario: string; stopEvents: number; model: Metrics; modelScaled: Metrics; modelGuarded: Metrics; runningSum: Metrics; cameraOnly: Metrics }>;
 }
 
 export interface SweepReport {
@@ -118,12 +118,12 @@ export interface SweepOptions {
    * the model, so sweeping a second model over the same grid reads them instead of simulating again.
    */
   cacheDir?: string;
-  /** Earlier service days run before the evaluated one, carrying calibration and guard state (default 1; 0: cold). */
+  /** Earlier service days run before the evaluated one, carrying calibration and guard state (default WARM_DAYS; 0: cold). */
   warmDays?: number;
 }
 
-/** Default number of warm-up days per vehicle before the evaluated day. */
-export const WARM_DAYS = 1;
+/** Default warm-up days per vehicle before the evaluated day: the model scale learns over days (25 to 160 quiet moments a day). */
+export const WARM_DAYS = 3;
 
 /**
  * The k-th service day before a scenario's: the same weekday k weeks earlier (same timetable, so
@@ -171,22 +171,22 @@ async function dayRun(scenario: Scenario, calibrations: ReadonlyMap<string, Cali
 /**
  * The evaluated day of a scenario in one cell, after `warmDays` earlier days that carried each
  * vehicle's self-calibration (into the features) and guard (into the replay) forward. Returns the
- * evaluated day's samples and the guards' state at its start.
+ * evaluated day's samples and each vehicle's guard and model scale at its start.
  */
-async function warmedDay(scenario: Scenario, model: OnnxLoadModel, warmDays: number, options: SweepOptions): Promise<{ samples: StopSample[]; guards: Map<string, GuardState> }> {
+async function warmedDay(scenario: Scenario, model: OnnxLoadModel, warmDays: number, options: SweepOptions): Promise<{ samples: StopSample[]; vehicles: Map<string, VehicleState> }> {
   let calibrations = new Map<string, CalibrationState>();
-  let guards = new Map<string, GuardState>();
+  let vehicles = new Map<string, VehicleState>();
   for (let k = warmDays; k >= 1; k--) {
     const day = earlierDay(scenario, k);
     options.onProgress?.(`  warm-up day ${day.date} (seed ${day.seed})`);
     const run = await dayRun(day, calibrations, warmDays - k, options.cacheDir);
-    const next = new Map<string, GuardState>();
-    guardedEstimates(run.samples, await modelEstimates(model, run.samples), { initial: guards, final: next });
+    const next = new Map<string, VehicleState>();
+    guardedEstimates(run.samples, await modelEstimates(model, run.samples), { initial: vehicles, final: next });
     calibrations = run.calibrations;
-    guards = next;
+    vehicles = next;
   }
   const run = await dayRun(scenario, calibrations, warmDays, options.cacheDir);
-  return { samples: run.samples, guards };
+  return { samples: run.samples, vehicles };
 }
 
 export async function runSweep(model: OnnxLoadModel, options: SweepOptions = {}): Promise<SweepReport> {
@@ -202,24 +202,25 @@ export async function runSweep(model: OnnxLoadModel, options: SweepOptions = {})
       const pooled: StopSample[] = [];
       const pooledLoads: number[] = [];
       const perScenario: SweepCell['perScenario'] = [];
-      const pooledGuards = new Map<string, GuardState>();
+      const pooledVehicles = new Map<string, VehicleState>();
       for (const scenario of base) {
         options.onProgress?.(`doors ${door.name}, camera ${camera.name}: ${scenario.name}`);
-        const { samples, guards } = await warmedDay(withSensors(scenario, door, camera), model, warmDays, options);
+        const { samples, vehicles } = await warmedDay(withSensors(scenario, door, camera), model, warmDays, options);
         const loads = await modelEstimates(model, samples);
-        const s = scoreSamples(samples, loads, { initial: guards });
-        for (const [k, v] of guards) pooledGuards.set(k, v);
-        perScenario.push({ scenario: scenario.name, stopEvents: samples.length, model: s.model, modelGuarded: s.modelGuarded, runningSum: s.baselines.runningSum, cameraOnly: s.baselines.cameraOnly });
+        const s = scoreSamples(samples, loads, { initial: vehicles });
+        for (const [k, v] of vehicles) pooledVehicles.set(k, v);
+        perScenario.push({ scenario: scenario.name, stopEvents: samples.length, model: s.model, modelScaled: s.modelScaled, modelGuarded: s.modelGuarded, runningSum: s.baselines.runningSum, cameraOnly: s.baselines.cameraOnly });
         pooled.push(...samples);
         pooledLoads.push(...loads);
       }
-      const s = scoreSamples(pooled, pooledLoads, { initial: pooledGuards });
+      const s = scoreSamples(pooled, pooledLoads, { initial: pooledVehicles });
       const partial = { door, camera, modelGuarded: s.modelGuarded, runningSum: s.baselines.runningSum, cameraOnly: s.baselines.cameraOnly };
       const cell: SweepCell = {
         ...partial,
         stopEvents: pooled.length,
         capacity: round(mean(pooled.map((p) => p.capacity)), 1),
         model: s.model,
+        modelScaled: s.modelScaled,
         calibratedSum: s.calibratedSum,
         ...checkAims(partial),
         perScenario,
@@ -237,13 +238,13 @@ const mark = (ok: boolean | 'not applicable') => (ok === 'not applicable' ? '-' 
 /** The sweep as a Markdown table (what the CLI prints and the model card shows). */
 export function sweepTable(report: SweepReport): string {
   const rows = [
-    '| doors | camera | stop events | model MAE / bias / levels | model + guard MAE / bias / levels (running sum used) | running sum MAE / bias / levels | camera only MAE / bias / levels | below best baseline | bias ≤ 1 % | not worse than running sum | ≥ 30 % below best |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| doors | camera | stop events | model MAE / bias / levels | model × vehicle scale MAE / bias / levels | model × scale + guard MAE / bias / levels (running sum used) | running sum MAE / bias / levels | camera only MAE / bias / levels | below best baseline | bias ≤ 1 % | not worse than running sum | ≥ 30 % below best |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const m = (x: Metrics) => `${x.mae.toFixed(2)} / ${pct(x.bias)} / ${pct(x.levelAccuracy, 1)}`;
   for (const c of report.cells) {
     rows.push(
-      `| ${c.door.name} | ${c.camera.name} | ${c.stopEvents} | ${m(c.model)} | ${m(c.modelGuarded)} (${pct(c.modelGuarded.fallbackShare, 1)}) | ${m(c.runningSum)} | ${m(c.cameraOnly)} | ${pct(c.belowBestBaseline, 0)} | ${mark(c.aims.bias)} | ${mark(c.aims.notWorseThanRunningSum)} | ${mark(c.aims.belowBestBaseline)} |`,
+      `| ${c.door.name} | ${c.camera.name} | ${c.stopEvents} | ${m(c.model)} | ${m(c.modelScaled)} | ${m(c.modelGuarded)} (${pct(c.modelGuarded.fallbackShare, 1)}) | ${m(c.runningSum)} | ${m(c.cameraOnly)} | ${pct(c.belowBestBaseline, 0)} | ${mark(c.aims.bias)} | ${mark(c.aims.notWorseThanRunningSum)} | ${mark(c.aims.belowBestBaseline)} |`,
     );
   }
   return rows.join('\n');

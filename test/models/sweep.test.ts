@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
 import { SHIPPED_MODEL } from '../../gateway/estimation/shipped-model.js';
-import { checkAims, DOOR_GRID, earlierDay, runSweep, sweepTable, withSensors, type SweepCell } from '../../models/sweep.js';
+import { checkAims, DOOR_GRID, earlierDay, runSweep, sweepTable, WARM_DAYS, withSensors, type SweepCell } from '../../models/sweep.js';
 import { collectSamples } from '../../models/data/collect.js';
 import { guardedEstimates } from '../../models/evaluate.js';
 import { FEATURE_INDEX } from '../../gateway/estimation/features.js';
 import type { CalibrationState } from '../../gateway/estimation/self-calibration.js';
 import type { GuardState } from '../../gateway/estimation/model-guard.js';
+import type { VehicleState } from '../../models/evaluate.js';
 import { sweepSvg } from '../../models/sweep-svg.js';
 import { loadScenario } from '../../simulator/scenario.js';
 
@@ -82,11 +83,11 @@ describe('model evaluate --sweep', () => {
     const model = [20, 21, 22];
     assert.deepEqual(Array.from(guardedEstimates(samples, model).estimates), model, 'a fresh guard starts with the model');
     const fallback: GuardState = { version: 1, tripEnds: 30, weight: 10, modelError: 80, sumError: 10, fallback: true };
-    const final = new Map<string, GuardState>();
-    const replay = guardedEstimates(samples, model, { initial: new Map([['s/v1', fallback]]), final });
+    const final = new Map<string, VehicleState>();
+    const replay = guardedEstimates(samples, model, { initial: new Map([['s/v1', { guard: fallback }]]), final });
     assert.deepEqual(Array.from(replay.estimates), [10, 11, 12], 'a guard that chose the running sum the day before keeps it from the first departure');
     assert.equal(replay.fallbackShare, 1);
-    assert.deepEqual(final.get('s/v1'), fallback, 'no trip end in between: the state is unchanged');
+    assert.deepEqual(final.get('s/v1')?.guard, fallback, 'no trip end in between: the state is unchanged');
   });
 
   it('runs the grid with the shipped model, pooling scenarios per cell, and draws it', async function () {
@@ -97,7 +98,7 @@ describe('model evaluate --sweep', () => {
       const seen: SweepCell[] = [];
       const report = await runSweep(model, { scenarios: [SHORT], doors, cameras: [{ name: 'default', cameraCrowdUndercount: 0.22, cameraNoiseSd: 1 }], onCell: (c) => seen.push(c) });
       assert.equal(report.cells.length, 2);
-      assert.equal(report.warmDays, 1, 'warm by default');
+      assert.equal(report.warmDays, WARM_DAYS, 'warm by default');
       assert.deepEqual(seen, report.cells);
       const [good, worst] = report.cells as [SweepCell, SweepCell];
       assert.equal(good.stopEvents, good.perScenario[0]!.stopEvents);
