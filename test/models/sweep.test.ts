@@ -110,6 +110,8 @@ describe('model evaluate --sweep', () => {
       assert.match(table, /\| worst \| default \|/);
       const svg = sweepSvg(report);
       assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      assert.match(svg, new RegExp(`each vehicle warmed by ${WARM_DAYS} earlier days`));
+      assert.match(sweepSvg({ ...report, warmDays: 0 }), /cold start/);
       assert.equal((svg.match(/<rect x="[\d.]+" y="[\d.]+" width="[\d.]+" height="[\d.]+" fill=/g) ?? []).length, 2 * 3 * 2 + 3, 'two panels of 2 cells x 3 estimators, and the legend');
     } finally {
       await model.close();
