@@ -9,7 +9,7 @@ import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { ConfigError } from '../common/errors.js';
 import { evaluateScenario, type Metrics } from './evaluate.js';
-import { runSweep, SWEEP_SCENARIOS, sweepTable } from './sweep.js';
+import { runSweep, SWEEP_SCENARIOS, sweepTable, WARM_DAYS } from './sweep.js';
 import { sweepSvg } from './sweep-svg.js';
 import { DEFAULT_PLAN } from './training/plan.js';
 import { SHIPPED_MODEL } from '../gateway/estimation/shipped-model.js';
@@ -55,7 +55,9 @@ export function registerModelCommands(program: Command): void {
     .option('--json <file>', 'write the evaluation as JSON to this file (its folder is created; - for standard output)')
     .option('--svg <file>', 'with --sweep: write a plot of the sweep (its folder is created)')
     .option('--cache <dir>', 'with --sweep: keep the simulated departures of each cell there and reuse them (they do not depend on the model)')
-    .action(async (o: { scenario?: string; sweep?: boolean; scenarios?: string; model: string; json?: string; svg?: string; cache?: string }) => {
+    .option('--warm-days <n>', `with --sweep: earlier service days each vehicle runs under the cell's sensors before the evaluated day, carrying its self-calibration and guard as the outbox database does`, integerArg(0), WARM_DAYS)
+    .option('--cold', 'with --sweep: start every vehicle afresh on the evaluated day (same as --warm-days 0)')
+    .action(async (o: { scenario?: string; sweep?: boolean; scenarios?: string; model: string; json?: string; svg?: string; cache?: string; warmDays: number; cold?: boolean }) => {
       const json = o.json === undefined ? undefined : prepareOutputFile(o.json, '--json');
       const svg = o.svg === undefined ? undefined : prepareOutputFile(o.svg, '--svg');
       configureLogging({ level: 'warn' });
@@ -82,6 +84,7 @@ async function single(loaded: OnnxLoadModel, scenario: string, json: string | un
     [
       `${report.scenario}: ${report.stopEvents} stop events, mean design capacity ${report.capacity}`,
       line(`model ${report.model.version}`.slice(0, 12), report.model),
+      line('  × v. scale', report.modelScaled),
       line('  + guard', report.modelGuarded) + `  (running sum on ${(report.modelGuarded.fallbackShare * 100).toFixed(1)} % of departures)`,
       line('running sum', report.baselines.runningSum),
       line('camera only', report.baselines.cameraOnly),
@@ -90,10 +93,13 @@ async function single(loaded: OnnxLoadModel, scenario: string, json: string | un
   );
 }
 
-async function sweep(loaded: OnnxLoadModel, o: { scenarios?: string; json?: string; svg?: string; cache?: string }): Promise<void> {
+async function sweep(loaded: OnnxLoadModel, o: { scenarios?: string; json?: string; svg?: string; cache?: string; warmDays: number; cold?: boolean }): Promise<void> {
   const scenarios = o.scenarios ? o.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : SWEEP_SCENARIOS;
+  const warmDays = o.cold ? 0 : o.warmDays;
+  process.stderr.write(warmDays ? `  each vehicle runs ${warmDays} earlier day(s) before the evaluated one (--cold: none)\n` : '  cold: every vehicle starts afresh on the evaluated day\n');
   const report = await runSweep(loaded, {
     scenarios,
+    warmDays,
     ...(o.cache ? { cacheDir: o.cache } : {}),
     onProgress: (m) => process.stderr.write(`  ${m}\n`),
     onCell: (c, i, n) => {

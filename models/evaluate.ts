@@ -6,7 +6,8 @@
 import { mean, round } from '../common/stats.js';
 import { FEATURE_INDEX, FEATURES } from '../gateway/estimation/features.js';
 import { levelFor } from '../contracts/occupancy-levels.js';
-import { ModelGuard, tripEndReference } from '../gateway/estimation/model-guard.js';
+import { ModelGuard, tripEndReference, type GuardState } from '../gateway/estimation/model-guard.js';
+import { ModelScale, type ModelScaleState } from '../gateway/estimation/model-scale.js';
 import type { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { clampLoad } from '../gateway/estimation/estimator.js';
 import type { Scenario } from '../simulator/scenario.js';
@@ -25,7 +26,12 @@ export interface EvaluationReport {
   stopEvents: number;
   capacity: number;
   model: Metrics & { version: string };
-  /** The model as the gateway runs it: the guard hands departures to the running sum where the model did worse at trip ends. */
+  /** The model corrected by each vehicle's model scale (gateway/estimation/model-scale.ts), without the guard. */
+  modelScaled: Metrics;
+  /**
+   * The model as the gateway runs it: corrected by the vehicle's model scale, and the guard hands
+   * departures to the running sum where that did worse at trip ends.
+   */
   modelGuarded: Metrics & { fallbackShare: number };
   baselines: { runningSum: Metrics; cameraOnly: Metrics };
   /** The door sum corrected by the self-calibration alone (no model). */
@@ -66,44 +72,86 @@ export async function modelEstimates(model: OnnxLoadModel, samples: readonly Sto
 }
 
 /**
- * The estimates the gateway would have reported with the guard (gateway/estimation/model-guard.ts)
- * in front of the model: replayed per vehicle, in order, from the features and the model's loads,
- * with the same reference and rule as OnnxEstimator. Returns them and the share of departures the
- * running sum took.
+ * The estimates the gateway would have reported (gateway/estimation/onnx-estimator.ts): replayed
+ * per vehicle, in order, from the features and the model's loads, each load corrected by the
+ * vehicle's model scale (learned at quiet moments), then the guard (gateway/estimation/model-guard.ts)
+ * with the same reference and rule. Returns them, the scaled loads without the guard, and the share
+ * of departures the running sum took.
+ *
+ * `state.initial` is what each vehicle's guard and model scale knew before (keyed `scenario/vehicle`,
+ * as the gateway restores them from its outbox database); `state.final` is filled with what they
+ * know after.
  */
-export function guardedEstimates(samples: readonly StopSample[], modelLoads: ArrayLike<number>): { estimates: Float64Array; fallbackShare: number } {
+export function guardedEstimates(
+  samples: readonly StopSample[],
+  modelLoads: ArrayLike<number>,
+  state: VehicleStates = {},
+): { estimates: Float64Array; scaled: Float64Array; fallbackShare: number } {
   const out = new Float64Array(samples.length);
-  const guards = new Map<string, { guard: ModelGuard; last?: { model: number; runningSum: number } }>();
+  const scaled = new Float64Array(samples.length);
+  const vehicles = new Map<string, { guard: ModelGuard; scale: ModelScale; last?: { model: number; runningSum: number } }>();
   let fallbacks = 0;
   samples.forEach((s, i) => {
-    const key = `${s.scenario}/${s.vehicleId}`;
-    let v = guards.get(key);
-    if (!v) guards.set(key, (v = { guard: new ModelGuard() }));
+    const key = guardKey(s);
+    let v = vehicles.get(key);
+    if (!v) {
+      const before = state.initial?.get(key);
+      vehicles.set(key, (v = { guard: new ModelGuard(before?.guard), scale: new ModelScale(before?.scale) }));
+    }
     const f = (name: keyof typeof FEATURE_INDEX) => s.features[FEATURE_INDEX[name]]!;
+    const cameraFault = f('camera_fault') === 1;
+    const doorFault = f('door_fault') === 1;
     if (f('terminus') === 1 && v.last) {
-      const cameraBefore = f('camera_before') >= 0 && f('camera_fault') === 0 ? Math.round(f('camera_before') * s.capacity) : undefined;
+      const cameraBefore = f('camera_before') >= 0 && !cameraFault ? Math.round(f('camera_before') * s.capacity) : undefined;
       const reference = tripEndReference({
         cameraBefore,
         alightings: Math.round(f('alightings') * s.capacity),
         capacity: s.capacity,
         inOutRatio: 1 + f('cal_in_out'),
         cameraScale: 1 + f('cal_camera_scale'),
-        doorFault: f('door_fault') === 1,
+        doorFault,
       });
       if (reference !== undefined) v.guard.tripEnd(v.last.model, v.last.runningSum, reference);
     }
-    v.last = { model: modelLoads[i]!, runningSum: s.runningSum };
+    const raw = modelLoads[i]!;
+    const model = clampLoad(v.scale.apply(raw), s.capacity);
+    scaled[i] = model;
+    // Learned after this departure's estimate, as on the vehicle.
+    if (f('terminus') === 0 && !cameraFault && !doorFault && f('camera_before') >= 0 && s.cameraAfter !== undefined) {
+      v.scale.departure(f('camera_before') * s.capacity, s.cameraAfter, raw, s.capacity);
+    }
+    v.last = { model, runningSum: s.runningSum };
     if (v.guard.fallback) fallbacks++;
-    out[i] = v.guard.fallback ? s.runningSum : modelLoads[i]!;
+    out[i] = v.guard.fallback ? s.runningSum : model;
   });
-  return { estimates: out, fallbackShare: samples.length ? fallbacks / samples.length : 0 };
+  for (const [key, v] of vehicles) state.final?.set(key, { guard: v.guard.snapshot(), scale: v.scale.snapshot() });
+  return { estimates: out, scaled, fallbackShare: samples.length ? fallbacks / samples.length : 0 };
 }
 
-/** Every estimator's metrics on one set of samples, given the model's loads for them. */
-export function scoreSamples(samples: readonly StopSample[], modelLoads: ArrayLike<number>): Omit<EvaluationReport, 'scenario' | 'stopEvents' | 'capacity' | 'model'> & { model: Metrics } {
-  const guarded = guardedEstimates(samples, modelLoads);
+/** What the gateway keeps per vehicle across days besides the self-calibration: the guard and the model scale. */
+export interface VehicleState {
+  guard?: GuardState;
+  scale?: ModelScaleState;
+}
+
+/** Per vehicle (`scenario/vehicle`), the state before and after a replay. */
+export interface VehicleStates {
+  initial?: ReadonlyMap<string, VehicleState>;
+  final?: Map<string, VehicleState>;
+}
+
+export const guardKey = (s: Pick<StopSample, 'scenario' | 'vehicleId'>): string => `${s.scenario}/${s.vehicleId}`;
+
+/** Every estimator's metrics on one set of samples, given the model's loads for them (and the vehicles' guard and model scale before, if any). */
+export function scoreSamples(
+  samples: readonly StopSample[],
+  modelLoads: ArrayLike<number>,
+  vehicles: VehicleStates = {},
+): Omit<EvaluationReport, 'scenario' | 'stopEvents' | 'capacity' | 'model'> & { model: Metrics } {
+  const guarded = guardedEstimates(samples, modelLoads, vehicles);
   return {
     model: metrics(samples, modelLoads),
+    modelScaled: metrics(samples, guarded.scaled),
     modelGuarded: { ...metrics(samples, guarded.estimates), fallbackShare: round(guarded.fallbackShare, 4) },
     baselines: {
       runningSum: metrics(samples, samples.map((s) => s.runningSum)),

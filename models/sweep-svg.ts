@@ -7,7 +7,7 @@
 import type { SweepReport } from './sweep.js';
 
 const SERIES = [
-  { key: 'modelGuarded', label: 'model (with guard)', color: '#1f3b73' },
+  { key: 'modelGuarded', label: 'model (vehicle scale, guard)', color: '#1f3b73' },
   { key: 'runningSum', label: 'running sum', color: '#e07b00' },
   { key: 'cameraOnly', label: 'camera only', color: '#9aa5b1' },
 ] as const;
@@ -77,7 +77,7 @@ export function sweepSvg(report: SweepReport): string {
     '<style>.title{font-size:14px;font-weight:bold}.tick{font-size:11px;fill:#333}.frame{fill:none;stroke:#999}.grid{stroke:#e5e5e5}.aim{stroke:#c00;stroke-dasharray:4 3}</style>',
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="80" y="22" class="title">Load model ${esc(report.model)} across door and camera quality; under each group: doors, camera</text>`,
-    `<text x="80" y="38" class="tick">held out: ${esc(report.scenarios.join(', '))}</text>`,
+    `<text x="80" y="38" class="tick">held out: ${esc(report.scenarios.join(', '))}; ${report.warmDays ? `each vehicle warmed by ${report.warmDays} earlier day${report.warmDays > 1 ? 's' : ''}` : 'cold start'}</text>`,
     ...parts,
     legend,
     '</svg>',

@@ -48,6 +48,8 @@ export interface EstimatorStatus {
   /** The door whose ins and outs disagree most, with its outs per in; door 0 when unknown. */
   worstDoor: number;
   worstDoorRatio: number;
+  /** The factor on the model's load learned for this vehicle (model-scale.ts; 1: no correction). Logged, not in the health frame. */
+  modelScale: number;
   /** Mean absolute trip-end residuals (passengers) of the model and the running sum over recent trips. */
   guardModelError: number;
   guardSumError: number;
@@ -75,7 +77,7 @@ export class RunningSumEstimator implements LoadEstimator {
   constructor(private readonly vehicle: VehicleCapacity) {}
 
   status(): EstimatorStatus {
-    return { mode: 'running-sum', calibrationTrips: 0, inOutRatio: 1, cameraScale: 1, worstDoor: 0, worstDoorRatio: 1, guardModelError: 0, guardSumError: 0 };
+    return { mode: 'running-sum', calibrationTrips: 0, inOutRatio: 1, cameraScale: 1, worstDoor: 0, worstDoorRatio: 1, modelScale: 1, guardModelError: 0, guardSumError: 0 };
   }
 
   get current(): number {

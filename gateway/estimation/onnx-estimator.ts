@@ -1,8 +1,10 @@
 /**
  * The model estimator: features at each departure, the ONNX model's load and uncertainty, and the
  * running sum kept beside it as the fallback whenever the model cannot run, and whenever the guard
- * finds the model doing worse than the running sum on this vehicle's own trip ends. The vehicle's
- * self-calibration and the guard persist across restarts when given a store. Never reports a
+ * finds the model doing worse than the running sum on this vehicle's own trip ends. The model's
+ * load is corrected by this vehicle's model scale (model-scale.ts: the camera against the model at
+ * quiet moments) before the guard judges it. The vehicle's self-calibration, model scale and guard
+ * persist across restarts when given a store. Never reports a
  * negative load or one beyond twice the design capacity; confidence is low when a sensor was
  * faulted or the model is unsure.
  */
@@ -14,6 +16,7 @@ import { clampLoad, RunningSumEstimator, type EstimatorStateStore, type Estimato
 import { FeatureBuilder } from './features.js';
 import type { LevelThresholds } from '../../contracts/occupancy-levels.js';
 import { ModelGuard, tripEndReference } from './model-guard.js';
+import { ModelScale } from './model-scale.js';
 import type { OnnxLoadModel } from './onnx-model.js';
 import { SelfCalibration } from './self-calibration.js';
 
@@ -37,6 +40,9 @@ export class OnnxEstimator implements LoadEstimator {
   private readonly fallback: RunningSumEstimator;
   private readonly levels: Float32Array;
   private guard = new ModelGuard();
+  private scale = new ModelScale();
+  /** The scale factor last written to the log (it is logged when it moves by half a percent). */
+  private loggedFactor = 1;
   private store: EstimatorStateStore | undefined;
   /** The model's and the running sum's loads at the last departure (the arrival load at the next stop). */
   private last: { model: number; runningSum: number } | undefined;
@@ -57,7 +63,7 @@ export class OnnxEstimator implements LoadEstimator {
   /** Restores what this vehicle learned before (a corrupt or foreign state starts afresh) and keeps it there. */
   persistTo(store: EstimatorStateStore): void {
     this.store = store;
-    let saved: { calibration?: unknown; guard?: unknown } = {};
+    let saved: { calibration?: unknown; guard?: unknown; scale?: unknown } = {};
     try {
       const raw = store.load();
       if (raw && typeof raw === 'object') saved = raw as typeof saved;
@@ -66,8 +72,13 @@ export class OnnxEstimator implements LoadEstimator {
     }
     this.features = new FeatureBuilder(this.vehicle, new SelfCalibration(saved.calibration));
     this.guard = new ModelGuard(saved.guard);
+    this.scale = new ModelScale(saved.scale);
+    this.loggedFactor = this.scale.factor;
     const cal = this.features.calibration;
-    log.info({ trips: cal.trips, inOutRatio: cal.inOutRatio, cameraScale: cal.cameraScale, guardFallback: this.guard.fallback }, 'self-calibration restored');
+    log.info(
+      { trips: cal.trips, inOutRatio: cal.inOutRatio, cameraScale: cal.cameraScale, modelScale: this.scale.factor, quietMoments: this.scale.moments, guardFallback: this.guard.fallback },
+      'self-calibration restored',
+    );
   }
 
   status(): EstimatorStatus {
@@ -81,6 +92,7 @@ export class OnnxEstimator implements LoadEstimator {
       cameraScale: cal.cameraScale,
       worstDoor: worst?.door ?? 0,
       worstDoorRatio: worst?.ratio ?? 1,
+      modelScale: this.scale.factor,
       guardModelError: errors.model,
       guardSumError: errors.runningSum,
     };
@@ -103,7 +115,9 @@ export class OnnxEstimator implements LoadEstimator {
       const sigma = out.uncertainty[0]!;
       if (!Number.isFinite(load) || !Number.isFinite(sigma)) throw new Error('the model returned no number');
       this.counters.runs++;
-      estimate = { load: clampLoad(load, this.vehicle.capacity), sigma, source: 'model', lowConfidence: faulted || sigma > UNSURE_SHARE * this.vehicle.capacity };
+      const raw = clampLoad(load, this.vehicle.capacity);
+      estimate = { load: clampLoad(this.scale.apply(raw), this.vehicle.capacity), sigma, source: 'model', lowConfidence: faulted || sigma > UNSURE_SHARE * this.vehicle.capacity };
+      this.learnScale(stop, raw);
     } catch (error) {
       this.counters.fallbacks++;
       log.warn({ error: (error as Error).message }, 'model failed; running sum used for this departure');
@@ -116,6 +130,19 @@ export class OnnxEstimator implements LoadEstimator {
       return baseline;
     }
     return estimate;
+  }
+
+  /** A quiet departure: the camera's count against the model's uncorrected load (after this departure's estimate). */
+  private learnScale(stop: StopEvent, rawLoad: number): void {
+    const doorFault = stop.faults.some((f) => f === 'beam' || f === 'door-board' || f === 'door-contact');
+    const camera = stop.camera;
+    if (stop.terminus || doorFault || stop.faults.includes('camera') || camera?.before === undefined || camera.after === undefined) return;
+    if (!this.scale.departure(camera.before, camera.after, rawLoad, this.vehicle.capacity)) return;
+    const factor = this.scale.factor;
+    if (Math.abs(factor - this.loggedFactor) >= 0.005) {
+      log.info({ modelScale: factor, quietMoments: this.scale.moments }, 'model scale for this vehicle changed');
+      this.loggedFactor = factor;
+    }
   }
 
   /** At a terminus: how the model and the running sum did on the trip that ended here. */
@@ -136,7 +163,7 @@ export class OnnxEstimator implements LoadEstimator {
 
   private save(): void {
     try {
-      this.store?.save({ calibration: this.features.calibration.snapshot(), guard: this.guard.snapshot() });
+      this.store?.save({ calibration: this.features.calibration.snapshot(), guard: this.guard.snapshot(), scale: this.scale.snapshot() });
     } catch (error) {
       log.warn({ error: (error as Error).message }, 'could not keep the self-calibration');
     }

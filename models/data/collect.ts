@@ -9,6 +9,7 @@ import { zonedTimeToEpoch } from '../../common/time.js';
 import { StopEventAssembler } from '../../gateway/counting/stop-event-assembler.js';
 import type { LevelThresholds } from '../../contracts/occupancy-levels.js';
 import { FeatureBuilder } from '../../gateway/estimation/features.js';
+import { SelfCalibration, type CalibrationState } from '../../gateway/estimation/self-calibration.js';
 import { Pseudonymiser } from '../../gateway/privacy/pseudonymiser.js';
 import { RadioSource } from '../../gateway/sources/radio-source.js';
 import type { Scenario } from '../../simulator/scenario.js';
@@ -37,6 +38,13 @@ export interface CollectOptions {
   departureGraceMs?: number;
   /** Called after each simulated hour: share done (0..1) and samples so far. */
   onProgress?: (done: number, samples: number) => void;
+  /**
+   * What each vehicle's self-calibration had learned before this day (by vehicle id), as the
+   * gateway restores it from its outbox database at start; a vehicle without one starts afresh.
+   */
+  calibrations?: ReadonlyMap<string, CalibrationState>;
+  /** Filled with what each vehicle's self-calibration knows at the end of the day (by vehicle id). */
+  calibrationsOut?: Map<string, CalibrationState>;
 }
 
 export async function collectSamples(scenario: Scenario, options: CollectOptions = {}): Promise<StopSample[]> {
@@ -49,6 +57,7 @@ export async function collectSamples(scenario: Scenario, options: CollectOptions
   const pseudonymiser = new Pseudonymiser(clock, { timeZone: tz, rotateAtHour: 3 });
   const truthByKey = new Map<string, TruthStop>();
   const samples: StopSample[] = [];
+  const builders = new Map<string, FeatureBuilder>();
   const world = await buildWorld(scenario, {
     clock,
     rng,
@@ -57,7 +66,9 @@ export async function collectSamples(scenario: Scenario, options: CollectOptions
     attach: (block) => {
       const type = block.vehicleType;
       const assembler = new StopEventAssembler(clock, { departureGraceMs: options.departureGraceMs ?? 15_000 });
-      const features = new FeatureBuilder({ capacity: type.capacity, seats: type.seats, timeZone: tz });
+      const calibration = new SelfCalibration(options.calibrations?.get(block.vehicleId));
+      const features = new FeatureBuilder({ capacity: type.capacity, seats: type.seats, timeZone: tz }, calibration);
+      builders.set(block.vehicleId, features);
       assembler.onStopEvent((event) => {
         const row = features.next(event);
         const truth = truthByKey.get(`${block.vehicleId}/${event.departure}`);
@@ -89,5 +100,6 @@ export async function collectSamples(scenario: Scenario, options: CollectOptions
     options.onProgress?.((t - begin) / (end - begin), samples.length);
   }
   pseudonymiser.close();
+  for (const [vehicleId, features] of builders) options.calibrationsOut?.set(vehicleId, features.calibration.snapshot());
   return samples;
 }

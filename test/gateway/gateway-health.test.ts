@@ -90,7 +90,7 @@ describe('Gateway health: the estimator and the self-calibration', () => {
   it('keeps the health frame within 51 bytes however large the figures, the estimator fields giving way last first', () => {
     const outbox = new Outbox({ path: ':memory:' });
     for (let i = 0; i < 3; i++) outbox.append({ departure: T0, stop: 1, line: 5, course: 1, destination: 51, boardings: 1, alightings: 0, load: 1, flags: 0 });
-    const extreme: EstimatorStatus = { mode: 'guard-fallback', calibrationTrips: 1e6, inOutRatio: 0.75, cameraScale: 1.5, worstDoor: 8, worstDoorRatio: 0.75, guardModelError: 1e4, guardSumError: 1e4 };
+    const extreme: EstimatorStatus = { mode: 'guard-fallback', calibrationTrips: 1e6, inOutRatio: 0.75, cameraScale: 1.5, worstDoor: 8, worstDoorRatio: 0.75, modelScale: 1.1, guardModelError: 1e4, guardSumError: 1e4 };
     const estimator: LoadEstimator = { name: 'x', next: () => ({ load: 0, sigma: 1, source: 'model', lowConfidence: false }), status: () => extreme };
     const full = gatewayOn(outbox, estimator).scheduler.healthSource!();
     assert.ok(encodeHealth(full).length <= 51, `${encodeHealth(full).length} bytes`);

@@ -108,4 +108,30 @@ describe('OnnxEstimator guard and self-calibration', () => {
     assert.equal(broken.status().calibrationTrips, 0);
     for (let t = 0; t < 3; t++) await trip(broken);
   });
+
+  it('corrects the model by what the camera counts at this vehicle\'s quiet moments, and keeps that across a restart', async () => {
+    let kept: { scale?: { moments: number } } | undefined;
+    const store = { load: () => kept, save: (s: unknown) => (kept = JSON.parse(JSON.stringify(s))) };
+    // The model says 80 % of the running sum; the camera counts what the doors counted.
+    const under = () => fakeModel((f) => ({ load: Float32Array.of(f[FEATURE_INDEX.running_sum]! * 100 * 0.8) }));
+    const est = new OnnxEstimator(under(), vehicle);
+    est.persistTo(store);
+    const quiet = async (): Promise<LoadEstimate[]> => {
+      const out = [await est.next({ ...stop(10, 12), terminus: true, camera: { before: 12, after: 10, confidence: 0.95 } })];
+      for (let i = 0; i < 5; i++) out.push(await est.next({ ...stop(2, 0), camera: { before: 10 + 2 * i, after: 12 + 2 * i, confidence: 0.95 } }));
+      return out;
+    };
+    const first = await quiet();
+    assert.equal(first[1]!.load, 10, 'nothing learned yet: the model\'s 80 % of 12, rounded');
+    for (let t = 0; t < 60; t++) await quiet();
+    const status = est.status();
+    assert.equal(status.modelScale, 1.1, `at its bound: ${status.modelScale}`);
+    assert.equal(status.mode, 'model');
+    const later = await quiet();
+    assert.equal(later[1]!.load, Math.round(Math.round(0.8 * 12) * 1.1), 'the corrected load is reported');
+    assert.ok((kept?.scale?.moments ?? 0) > 100, 'the model scale is saved with the calibration at trip ends');
+    const again = new OnnxEstimator(under(), vehicle);
+    again.persistTo(store);
+    assert.equal(again.status().modelScale, est.status().modelScale, 'and restored after a restart');
+  });
 });
