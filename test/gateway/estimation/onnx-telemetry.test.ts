@@ -3,6 +3,10 @@
  * (and uploads it when it can). The gateway's model wrapper switches that off: a process that
  * loads and runs the shipped model through it leaves nothing under its home, while the same
  * library used directly does (so the check can fail, and says when a new onnxruntime drops it).
+ *
+ * The library stays quiet by itself when it sees a CI service's variable (CI, GITHUB_ACTIONS,
+ * GITLAB_CI, JENKINS_URL, TF_BUILD, ...); a tram has none, so both probes run with only PATH, a
+ * fresh HOME and the locale, as the systemd unit does.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -20,8 +24,7 @@ function runWithHome(script: string): { home: string; files: string[] } {
   const home = mkdtempSync(join(tmpdir(), 'ort-home-'));
   const file = join(home, 'probe.mts');
   writeFileSync(file, script);
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-  delete env['ORT_DISABLE_TELEMETRY'];
+  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: home, LANG: 'C.UTF-8' };
   const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   const files = existsSync(join(home, '.cache')) ? readdirSync(join(home, '.cache'), { recursive: true }).map(String) : [];
