@@ -29,12 +29,13 @@ export function registerModelCommands(program: Command): void {
     .option('--out <dir>', `write ${basename(SHIPPED_MODEL)} into this folder (created if missing)`, dirname(SHIPPED_MODEL))
     .option('--halle-days <n>', 'simulated Halle days in the training set', integerArg(1), DEFAULT_PLAN.halleDays)
     .option('--without-radio', 'train without the radio features (for comparison)')
-    .action(async (o: { out: string; halleDays: number; withoutRadio?: boolean }) => {
+    .option('--warm-every <n>', 'every n-th training day starts with the self-calibration an earlier day left (0: all cold, as model 1.2.0)', integerArg(0), DEFAULT_PLAN.warmEvery)
+    .action(async (o: { out: string; halleDays: number; withoutRadio?: boolean; warmEvery: number }) => {
       // Checked before minutes of training.
       const out = join(prepareOutputDir(o.out, '--out', basename(SHIPPED_MODEL)), basename(SHIPPED_MODEL));
       configureLogging({ level: 'warn' });
       const result = await trainLoadModel({
-        plan: { ...DEFAULT_PLAN, halleDays: o.halleDays },
+        plan: { ...DEFAULT_PLAN, halleDays: o.halleDays, warmEvery: o.warmEvery },
         withRadio: !o.withoutRadio,
         onProgress: (m) => process.stderr.write(`  ${m}\n`),
       });

@@ -9,9 +9,10 @@ import { FEATURE_INDEX, FEATURES } from '../../gateway/estimation/features.js';
 import { collectSamples, type StopSample } from '../data/collect.js';
 import { exportLoadModel } from '../onnx/export-load-model.js';
 import { countNodes, predictGbdt, trainGbdt, type Dataset, type GbdtParams } from './gbdt.js';
-import { DEFAULT_PLAN, trainingScenarios, type PlanOptions } from './plan.js';
+import type { CalibrationState } from '../../gateway/estimation/self-calibration.js';
+import { DEFAULT_PLAN, startsWarm, trainingScenarios, warmUpDay, type PlanOptions } from './plan.js';
 
-export const MODEL_VERSION = '1.2.0';
+export const MODEL_VERSION = '1.3.0';
 
 export const DEFAULT_PARAMS: GbdtParams = { trees: 600, depth: 7, learningRate: 0.08, minLeaf: 30, lambda: 1, subsample: 0.8, bins: 128, seed: 7 };
 export const UNCERTAINTY_PARAMS: GbdtParams = { trees: 80, depth: 4, learningRate: 0.1, minLeaf: 100, lambda: 1, subsample: 0.8, bins: 64, seed: 8 };
@@ -71,13 +72,22 @@ function subset(data: Dataset, rows: number[]): Dataset {
 export async function trainLoadModel(options: TrainOptions = {}): Promise<TrainResult> {
   const progress = options.onProgress ?? (() => undefined);
   const withRadio = options.withRadio ?? true;
-  const scenarios = trainingScenarios(options.plan ?? DEFAULT_PLAN);
+  const plan = options.plan ?? DEFAULT_PLAN;
+  const scenarios = trainingScenarios(plan);
   const t0 = performance.now();
   const samples: StopSample[] = [];
+  let warm = 0;
   for (const [i, scenario] of scenarios.entries()) {
-    const got = await collectSamples(scenario);
+    let calibrations: Map<string, CalibrationState> | undefined;
+    if (startsWarm(plan, i)) {
+      // Only the calibration it leaves is kept: the warm-up day's rows would be cold ones again.
+      calibrations = new Map();
+      await collectSamples(warmUpDay(scenario), { calibrationsOut: calibrations });
+      warm++;
+    }
+    const got = await collectSamples(scenario, calibrations ? { calibrations } : {});
     samples.push(...got);
-    progress(`collected ${scenario.name} (${i + 1}/${scenarios.length}): ${got.length} stop events, ${samples.length} in all`);
+    progress(`collected ${scenario.name}${calibrations ? ' (warm)' : ''} (${i + 1}/${scenarios.length}): ${got.length} stop events, ${samples.length} in all`);
   }
   const t1 = performance.now();
   const data = toDataset(samples, withRadio);
@@ -104,6 +114,7 @@ export async function trainLoadModel(options: TrainOptions = {}): Promise<TrainR
     trainedAt: new Date().toISOString().slice(0, 10),
     notes: {
       training_scenarios: String(scenarios.length),
+      warm_training_days: String(warm),
       training_samples: String(samples.length),
       radio_features: withRadio ? 'used' : 'zeroed',
       held_out: 'line halle-9; seeds >= 9000; Geneva 2012-10-04 and 2012-10-05',
