@@ -115,6 +115,7 @@ export async function trainLoadModel(options: TrainOptions = {}): Promise<TrainR
     notes: {
       training_scenarios: String(scenarios.length),
       warm_training_days: String(warm),
+      door_quality_max: String(plan.doorQualityMax),
       training_samples: String(samples.length),
       radio_features: withRadio ? 'used' : 'zeroed',
       held_out: 'line halle-9; seeds >= 9000; Geneva 2012-10-04 and 2012-10-05',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_PLAN, HELD_OUT_LINES, HELD_OUT_SEED_FROM, GENEVA_HELD_OUT_DAYS, startsWarm, trainingScenarios, warmUpDay } from '../../models/training/plan.js';
+import { DEFAULT_PLAN, HELD_OUT_LINES, HELD_OUT_SEED_FROM, GENEVA_HELD_OUT_DAYS, SENSOR_RANGE, startsWarm, trainingScenarios, warmUpDay } from '../../models/training/plan.js';
 
 describe('training plan', () => {
   const scenarios = trainingScenarios(DEFAULT_PLAN);
@@ -34,5 +34,21 @@ describe('training plan', () => {
       assert.ok(!GENEVA_HELD_OUT_DAYS.includes(s.date), `${s.name} ${s.date}`);
       for (const l of s.lines) assert.ok(!HELD_OUT_LINES.some((h) => l.file.includes(`${h}.yaml`)), `${s.name} ${l.file}`);
     }
+  });
+
+  it('draws door quality beyond the range, so its worst installation is not the edge, and the camera within it', () => {
+    const beyond = (list: typeof scenarios) => list.filter((s) => s.sensors.doorMissClose > SENSOR_RANGE.doorMissClose).length;
+    const worst = scenarios.filter((s) => s.sensors.doorMissClose >= 0.8 * SENSOR_RANGE.doorMissClose);
+    assert.ok(beyond(scenarios) >= 3, `${beyond(scenarios)} days beyond the range`);
+    assert.ok(worst.length >= 6, `${worst.length} days at 80 % of the range or worse`);
+    for (const s of scenarios) {
+      assert.ok(s.sensors.doorMissClose <= DEFAULT_PLAN.doorQualityMax * SENSOR_RANGE.doorMissClose + 1e-12, s.name);
+      assert.ok(s.sensors.doorMissBase <= DEFAULT_PLAN.doorQualityMax * SENSOR_RANGE.doorMissBase + 1e-12, s.name);
+      assert.ok(s.sensors.cameraCrowdUndercount <= SENSOR_RANGE.cameraCrowdUndercount + 1e-12, s.name);
+      assert.ok(s.sensors.cameraNoiseSd <= SENSOR_RANGE.cameraNoiseSd + 1e-12, s.name);
+    }
+    const within = trainingScenarios({ ...DEFAULT_PLAN, doorQualityMax: 1 });
+    assert.equal(beyond(within), 0, 'doorQualityMax 1 stays within the range, as model 1.2.0');
+    assert.deepEqual(within.map((s) => [s.name, s.seed, s.date]), scenarios.map((s) => [s.name, s.seed, s.date]), 'the same days, only their doors differ');
   });
 });
