@@ -100,6 +100,15 @@ export function integerArg(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_
   };
 }
 
+/** An option value that must be a number in [min, max]. */
+export function numberArg(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`expected a number from ${min} to ${max}.`);
+    return n;
+  };
+}
+
 /** An option value that must be a number above `above` (e.g. seconds). */
 export function positiveNumberArg(above = 0): (value: string) => number {
   return (value) => {

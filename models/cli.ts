@@ -1,8 +1,8 @@
 /** `occupancy model train | evaluate`: the on-device load estimator's training and scoring. */
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
-import { integerArg } from '../common/cli-program.js';
+import type { Command } from 'commander';
+import { integerArg, numberArg } from '../common/cli-program.js';
 import { prepareOutputDir, prepareOutputFile, STDOUT } from '../common/cli-output.js';
 import { configureLogging } from '../common/log.js';
 import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
@@ -30,11 +30,7 @@ export function registerModelCommands(program: Command): void {
     .option('--halle-days <n>', 'simulated Halle days in the training set', integerArg(1), DEFAULT_PLAN.halleDays)
     .option('--without-radio', 'train without the radio features (for comparison)')
     .option('--warm-every <n>', 'every n-th training day starts with the self-calibration an earlier day left (0: all cold, as model 1.2.0)', integerArg(0), DEFAULT_PLAN.warmEvery)
-    .option('--door-quality-max <x>', 'door quality drawn up to this multiple of the sensor range (1: up to it, as model 1.2.0)', (v: string) => {
-      const x = Number(v);
-      if (v.trim() === '' || !Number.isFinite(x) || x < 1 || x > 2) throw new InvalidArgumentError('expected a number from 1 to 2.');
-      return x;
-    }, DEFAULT_PLAN.doorQualityMax)
+    .option('--door-quality-max <x>', 'door quality drawn up to this multiple of the sensor range (1: up to it, as model 1.2.0)', numberArg(1, 2), DEFAULT_PLAN.doorQualityMax)
     .action(async (o: { out: string; halleDays: number; withoutRadio?: boolean; warmEvery: number; doorQualityMax: number }) => {
       // Checked before minutes of training.
       const out = join(prepareOutputDir(o.out, '--out', basename(SHIPPED_MODEL)), basename(SHIPPED_MODEL));

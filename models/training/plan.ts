@@ -86,7 +86,7 @@ export const SENSOR_RANGE = {
   cameraNoiseSd: 4,
 } as const;
 
-export function sensorDraw(rng: Rng, doorQualityMax = 1): Record<string, number> {
+function sensorDraw(rng: Rng, doorQualityMax: number): Record<string, number> {
   const around = (quality: number, max: number) => Math.min(max, Math.max(0, quality + rng.uniform(-0.25, 0.25)));
   const doors = rng.next() * doorQualityMax;
   const camera = rng.next();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommanderError, InvalidArgumentError } from 'commander';
-import { EXIT, exitCodeFor, integerArg, positiveNumberArg, softwareVersion } from '../../common/cli-program.js';
+import { EXIT, exitCodeFor, integerArg, numberArg, positiveNumberArg, softwareVersion } from '../../common/cli-program.js';
 import { prepareOutputDir, prepareOutputFile } from '../../common/cli-output.js';
 import { ConfigError, DisconnectedError, ProtocolError, TimeoutError } from '../../common/errors.js';
 
@@ -33,6 +33,9 @@ describe('command-line rules', () => {
     const seconds = positiveNumberArg();
     assert.equal(seconds('0.5'), 0.5);
     for (const bad of ['0', '-3', 'abc', 'Infinity']) assert.throws(() => seconds(bad), InvalidArgumentError, bad);
+    const share = numberArg(1, 2);
+    assert.equal(share('1.12'), 1.12);
+    for (const bad of ['0.99', '2.01', '', 'NaN', 'Infinity', 'x']) assert.throws(() => share(bad), InvalidArgumentError, bad);
   });
 
   it('finds the version in package.json from the sources and from a compiled image\'s depth', () => {
