@@ -155,7 +155,10 @@ export class OnnxEstimator implements LoadEstimator {
     if (last && reference !== undefined) {
       const change = this.guard.tripEnd(last.model, last.runningSum, reference);
       const errors = this.guard.errors;
-      if (change === 'to-running-sum') log.warn({ modelError: errors.model, runningSumError: errors.runningSum, tripEnds: this.guard.tripEnds }, 'the model does worse than the running sum at this vehicle\'s trip ends: running sum in use');
+      if (change === 'to-running-sum') {
+        const excess = this.guard.excess;
+        log.warn({ modelError: errors.model, runningSumError: errors.runningSum, excessStandardError: excess.standardError, tripEnds: this.guard.tripEnds }, 'the model does clearly worse than the running sum at this vehicle\'s trip ends: running sum in use');
+      }
       else if (change === 'to-model') log.info({ modelError: errors.model, runningSumError: errors.runningSum }, 'the model does as well as the running sum again: model in use');
     }
     if (this.store && (cal.trips !== tripsBefore || last)) this.save();

@@ -82,7 +82,7 @@ describe('model evaluate --sweep', () => {
     }));
     const model = [20, 21, 22];
     assert.deepEqual(Array.from(guardedEstimates(samples, model).estimates), model, 'a fresh guard starts with the model');
-    const fallback: GuardState = { version: 1, tripEnds: 30, weight: 10, modelError: 80, sumError: 10, fallback: true };
+    const fallback: GuardState = { version: 1, tripEnds: 30, weight: 10, modelError: 80, sumError: 10, diffSquares: 490, fallback: true };
     const final = new Map<string, VehicleState>();
     const replay = guardedEstimates(samples, model, { initial: new Map([['s/v1', { guard: fallback }]]), final });
     assert.deepEqual(Array.from(replay.estimates), [10, 11, 12], 'a guard that chose the running sum the day before keeps it from the first departure');
