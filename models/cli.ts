@@ -30,7 +30,7 @@ export function registerModelCommands(program: Command): void {
     .option('--halle-days <n>', 'simulated Halle days in the training set', integerArg(1), DEFAULT_PLAN.halleDays)
     .option('--without-radio', 'train without the radio features (for comparison)')
     .option('--warm-every <n>', 'every n-th training day starts with the self-calibration an earlier day left (0: all cold, as model 1.2.0)', integerArg(0), DEFAULT_PLAN.warmEvery)
-    .option('--door-quality-max <x>', 'door quality drawn up to this multiple of the sensor range (1: up to it, as model 1.2.0)', numberArg(1, 2), DEFAULT_PLAN.doorQualityMax)
+    .option('--door-quality-max <x>', 'door quality drawn up to this multiple of the sensor range (1: up to it, as model 1.2.0; 1.3.0 drew to 1.12)', numberArg(1, 2), DEFAULT_PLAN.doorQualityMax)
     .action(async (o: { out: string; halleDays: number; withoutRadio?: boolean; warmEvery: number; doorQualityMax: number }) => {
       // Checked before minutes of training.
       const out = join(prepareOutputDir(o.out, '--out', basename(SHIPPED_MODEL)), basename(SHIPPED_MODEL));

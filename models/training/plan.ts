@@ -33,7 +33,8 @@ export interface PlanOptions {
    * Door quality is drawn over 0..doorQualityMax of SENSOR_RANGE (1: up to the range, as 1.2.0).
    * Above 1 the range's worst installation is not the training set's corner: trees flatten towards
    * the mean at the edge of what they saw, which left the worst doors of the range with a bias of
-   * about -1.7 % (models/MODEL-CARD.md).
+   * about -1.7 % (models/MODEL-CARD.md). 1.3.0 drew to 1.12, 1.4.0 to 1.25 (the worst doors with a
+   * poor camera: model alone -1.48 % and -1.11 %, as the gateway reports -1.19 % and -0.90 %).
    */
   doorQualityMax: number;
 }
@@ -44,7 +45,7 @@ export interface PlanOptions {
  * about -1.3 % on the Geneva days, because the model had seen too few days of each vehicle size to
  * learn how far sensor quality varies from day to day (models/MODEL-CARD.md).
  */
-export const DEFAULT_PLAN: PlanOptions = { halleDays: 36, genevaDays: [...GENEVA_TRAINING_DAYS, ...GENEVA_TRAINING_DAYS], seed: 1, warmEvery: 2, doorQualityMax: 1.12 };
+export const DEFAULT_PLAN: PlanOptions = { halleDays: 36, genevaDays: [...GENEVA_TRAINING_DAYS, ...GENEVA_TRAINING_DAYS], seed: 1, warmEvery: 2, doorQualityMax: 1.25 };
 
 /** Warm-up days take seeds this far above their day's, still below HELD_OUT_SEED_FROM. */
 export const WARM_UP_SEED_OFFSET = 1000;

@@ -12,7 +12,7 @@ import { countNodes, predictGbdt, trainGbdt, type Dataset, type GbdtParams } fro
 import type { CalibrationState } from '../../gateway/estimation/self-calibration.js';
 import { DEFAULT_PLAN, startsWarm, trainingScenarios, warmUpDay, type PlanOptions } from './plan.js';
 
-export const MODEL_VERSION = '1.3.0';
+export const MODEL_VERSION = '1.4.0';
 
 export const DEFAULT_PARAMS: GbdtParams = { trees: 600, depth: 7, learningRate: 0.08, minLeaf: 30, lambda: 1, subsample: 0.8, bins: 128, seed: 7 };
 export const UNCERTAINTY_PARAMS: GbdtParams = { trees: 80, depth: 4, learningRate: 0.1, minLeaf: 100, lambda: 1, subsample: 0.8, bins: 64, seed: 8 };
