@@ -8,8 +8,8 @@ import { configureLogging } from '../common/log.js';
 import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { ConfigError } from '../common/errors.js';
-import { evaluateScenario, type Metrics } from './evaluate.js';
-import { runSweep, SWEEP_SCENARIOS, sweepTable, WARM_DAYS } from './sweep.js';
+import { evaluateScenario, type MaeDifference, type Metrics } from './evaluate.js';
+import { notWorseMark, runSweep, SWEEP_SCENARIOS, sweepTable, WARM_DAYS } from './sweep.js';
 import { sweepSvg } from './sweep-svg.js';
 import { DEFAULT_PLAN } from './training/plan.js';
 import { SHIPPED_MODEL } from '../gateway/estimation/shipped-model.js';
@@ -87,12 +87,18 @@ async function single(loaded: OnnxLoadModel, scenario: string, json: string | un
       `${report.scenario}: ${report.stopEvents} stop events, mean design capacity ${report.capacity}`,
       line(`model ${report.model.version}`.slice(0, 12), report.model),
       line('  × v. scale', report.modelScaled),
-      line('  + guard', report.modelGuarded) + `  (running sum on ${(report.modelGuarded.fallbackShare * 100).toFixed(1)} % of departures)`,
+      line('  + guard', report.modelGuarded) +
+        `  (running sum on ${(report.modelGuarded.fallbackShare * 100).toFixed(1)} % of departures; MAE against it ${vsText(report.modelGuarded.vsRunningSum)})`,
       line('running sum', report.baselines.runningSum),
       line('camera only', report.baselines.cameraOnly),
       line('calibr. sum', report.calibratedSum),
     ].join('\n') + '\n',
   );
+}
+
+/** A paired MAE difference as "−0.64 ± 0.05 over 12 vehicle-days" (± one standard error). */
+function vsText(v: MaeDifference): string {
+  return `${v.difference >= 0 ? '+' : '−'}${Math.abs(v.difference).toFixed(2)} ± ${v.standardError.toFixed(2)} over ${v.vehicleDays} vehicle-days`;
 }
 
 async function sweep(loaded: OnnxLoadModel, o: { scenarios?: string; json?: string; svg?: string; cache?: string; warmDays: number; cold?: boolean }): Promise<void> {
@@ -110,7 +116,7 @@ async function sweep(loaded: OnnxLoadModel, o: { scenarios?: string; json?: stri
         `[${i}/${n}] doors ${c.door.name.padEnd(12)} camera ${c.camera.name.padEnd(8)} ${String(c.stopEvents).padStart(6)} stop events  ` +
           `model+guard MAE ${c.modelGuarded.mae.toFixed(2)} bias ${(c.modelGuarded.bias * 100).toFixed(2)} %  ` +
           `running sum ${c.runningSum.mae.toFixed(2)} / ${(c.runningSum.bias * 100).toFixed(2)} %  camera ${c.cameraOnly.mae.toFixed(2)} / ${(c.cameraOnly.bias * 100).toFixed(2)} %  ` +
-          `below best ${(c.belowBestBaseline * 100).toFixed(0)} %  aims: bias ${ok(c.aims.bias)}, not worse ${ok(c.aims.notWorseThanRunningSum)}, 30 % ${ok(c.aims.belowBestBaseline)}`,
+          `below best ${(c.belowBestBaseline * 100).toFixed(0)} %  aims: bias ${ok(c.aims.bias)}, not worse ${notWorseMark(c)}, 30 % ${ok(c.aims.belowBestBaseline)}`,
       );
     },
   });

@@ -32,10 +32,41 @@ export interface EvaluationReport {
    * The model as the gateway runs it: corrected by the vehicle's model scale, and the guard hands
    * departures to the running sum where that did worse at trip ends.
    */
-  modelGuarded: Metrics & { fallbackShare: number };
+  modelGuarded: Metrics & { fallbackShare: number; vsRunningSum: MaeDifference };
   baselines: { runningSum: Metrics; cameraOnly: Metrics };
   /** The door sum corrected by the self-calibration alone (no model). */
   calibratedSum: Metrics;
+}
+
+/** One estimator's MAE minus another's on the same departures, with its standard error. */
+export interface MaeDifference {
+  /** Passengers: positive when the first estimator is worse. */
+  difference: number;
+  /**
+   * Standard error of the difference, clustered by vehicle-day (`scenario/vehicle`): departures of
+   * one vehicle on one day share its counters, its calibration and its guard, so they are not
+   * independent evidence. 0 with fewer than two vehicle-days.
+   */
+  standardError: number;
+  vehicleDays: number;
+}
+
+/**
+ * Whether estimator `a` is worse than `b` in MAE beyond noise: the paired difference of absolute
+ * errors per departure, its mean, and a cluster-robust standard error over vehicle-days.
+ */
+export function maeDifference(samples: readonly StopSample[], a: ArrayLike<number>, b: ArrayLike<number>): MaeDifference {
+  const n = samples.length;
+  if (n === 0) return { difference: 0, standardError: 0, vehicleDays: 0 };
+  const d = samples.map((s, i) => Math.abs(a[i]! - s.truth) - Math.abs(b[i]! - s.truth));
+  const difference = mean(d);
+  const clusters = new Map<string, number>();
+  samples.forEach((s, i) => clusters.set(guardKey(s), (clusters.get(guardKey(s)) ?? 0) + d[i]! - difference));
+  const k = clusters.size;
+  let sum = 0;
+  for (const c of clusters.values()) sum += c * c;
+  const standardError = k > 1 ? Math.sqrt((sum * k) / (k - 1)) / n : 0;
+  return { difference: round(difference, 4), standardError: round(standardError, 4), vehicleDays: k };
 }
 
 export function metrics(samples: readonly StopSample[], estimates: ArrayLike<number>): Metrics {
@@ -149,12 +180,13 @@ export function scoreSamples(
   vehicles: VehicleStates = {},
 ): Omit<EvaluationReport, 'scenario' | 'stopEvents' | 'capacity' | 'model'> & { model: Metrics } {
   const guarded = guardedEstimates(samples, modelLoads, vehicles);
+  const runningSum = samples.map((s) => s.runningSum);
   return {
     model: metrics(samples, modelLoads),
     modelScaled: metrics(samples, guarded.scaled),
-    modelGuarded: { ...metrics(samples, guarded.estimates), fallbackShare: round(guarded.fallbackShare, 4) },
+    modelGuarded: { ...metrics(samples, guarded.estimates), fallbackShare: round(guarded.fallbackShare, 4), vsRunningSum: maeDifference(samples, guarded.estimates, runningSum) },
     baselines: {
-      runningSum: metrics(samples, samples.map((s) => s.runningSum)),
+      runningSum: metrics(samples, runningSum),
       // The camera's count where it has one; the running sum where it has none (offline, faulted).
       cameraOnly: metrics(samples, samples.map((s) => s.cameraAfter ?? s.runningSum)),
     },

@@ -2,8 +2,9 @@
  * `occupancy model evaluate --sweep`: the model and the baselines over a grid of door-counter and
  * camera quality, on the held-out scenarios (their own sensor settings replaced by the cell's).
  * Each cell pools the scenarios' departures and is checked against the aims of issue 12: bias
- * within 1 % of the mean load, model MAE no worse than the running sum's, and at least 30 % below
- * the best baseline wherever the doors miss 5 % or more in close succession.
+ * within 1 % of the mean load, model MAE no worse than the running sum's (strictly, and "within
+ * noise": at most two standard errors of the paired difference, clustered by vehicle-day), and at
+ * least 30 % below the best baseline wherever the doors miss 5 % or more in close succession.
  *
  * Warm by default: on a vehicle the self-calibration and the guard keep what they learned across
  * days (the outbox database), so before the evaluated day each vehicle runs `warmDays` earlier
@@ -19,7 +20,7 @@ import type { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { loadScenario, type Scenario } from '../simulator/scenario.js';
 import type { CalibrationState } from '../gateway/estimation/self-calibration.js';
 import { collectSamples, type StopSample } from './data/collect.js';
-import { guardedEstimates, modelEstimates, scoreSamples, type Metrics, type VehicleState } from './evaluate.js';
+import { guardedEstimates, modelEstimates, scoreSamples, type MaeDifference, type Metrics, type VehicleState } from './evaluate.js';
 
 export interface DoorQuality {
   name: string;
@@ -59,6 +60,11 @@ export interface SweepAims {
   bias: boolean;
   /** Its MAE no worse than the running sum's. */
   notWorseThanRunningSum: boolean;
+  /**
+   * The issue's "within noise": its MAE no more than two standard errors (clustered by
+   * vehicle-day) above the running sum's. Reported beside the strict aim, not instead of it.
+   */
+  notWorseWithinNoise: boolean;
   /** At least 30 % below the best baseline; checked only where close-succession misses are 5 % or more. */
   belowBestBaseline: boolean | 'not applicable';
 }
@@ -70,7 +76,7 @@ export interface SweepCell {
   capacity: number;
   model: Metrics;
   modelScaled: Metrics;
-  modelGuarded: Metrics & { fallbackShare: number };
+  modelGuarded: Metrics & { fallbackShare: number; vsRunningSum: MaeDifference };
   runningSum: Metrics;
   cameraOnly: Metrics;
   calibratedSum: Metrics;
@@ -102,6 +108,7 @@ export function checkAims(cell: Pick<SweepCell, 'door' | 'modelGuarded' | 'runni
     aims: {
       bias: Math.abs(cell.modelGuarded.bias) <= 0.01,
       notWorseThanRunningSum: cell.modelGuarded.mae <= cell.runningSum.mae,
+      notWorseWithinNoise: cell.modelGuarded.vsRunningSum.difference <= 2 * cell.modelGuarded.vsRunningSum.standardError,
       belowBestBaseline: cell.door.doorMissClose >= 0.05 ? below >= 0.3 : 'not applicable',
     },
   };
@@ -234,6 +241,14 @@ export async function runSweep(model: OnnxLoadModel, options: SweepOptions = {})
 
 const pct = (v: number, digits = 2) => `${(v * 100).toFixed(digits)} %`;
 const mark = (ok: boolean | 'not applicable') => (ok === 'not applicable' ? '-' : ok ? 'met' : 'MISSED');
+const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
+
+/** The strict aim, and where it is missed, by how much against its noise (MAE difference ± one standard error). */
+export function notWorseMark(c: Pick<SweepCell, 'aims' | 'modelGuarded'>): string {
+  if (c.aims.notWorseThanRunningSum) return 'met';
+  const v = c.modelGuarded.vsRunningSum;
+  return `${c.aims.notWorseWithinNoise ? 'within noise' : 'MISSED'} (${signed(v.difference)} ± ${v.standardError.toFixed(2)})`;
+}
 
 /** The sweep as a Markdown table (what the CLI prints and the model card shows). */
 export function sweepTable(report: SweepReport): string {
@@ -244,7 +259,7 @@ export function sweepTable(report: SweepReport): string {
   const m = (x: Metrics) => `${x.mae.toFixed(2)} / ${pct(x.bias)} / ${pct(x.levelAccuracy, 1)}`;
   for (const c of report.cells) {
     rows.push(
-      `| ${c.door.name} | ${c.camera.name} | ${c.stopEvents} | ${m(c.model)} | ${m(c.modelScaled)} | ${m(c.modelGuarded)} (${pct(c.modelGuarded.fallbackShare, 1)}) | ${m(c.runningSum)} | ${m(c.cameraOnly)} | ${pct(c.belowBestBaseline, 0)} | ${mark(c.aims.bias)} | ${mark(c.aims.notWorseThanRunningSum)} | ${mark(c.aims.belowBestBaseline)} |`,
+      `| ${c.door.name} | ${c.camera.name} | ${c.stopEvents} | ${m(c.model)} | ${m(c.modelScaled)} | ${m(c.modelGuarded)} (${pct(c.modelGuarded.fallbackShare, 1)}) | ${m(c.runningSum)} | ${m(c.cameraOnly)} | ${pct(c.belowBestBaseline, 0)} | ${mark(c.aims.bias)} | ${notWorseMark(c)} | ${mark(c.aims.belowBestBaseline)} |`,
     );
   }
   return rows.join('\n');

@@ -4,7 +4,7 @@ import { OnnxLoadModel } from '../../gateway/estimation/onnx-model.js';
 import { SHIPPED_MODEL } from '../../gateway/estimation/shipped-model.js';
 import { checkAims, DOOR_GRID, earlierDay, runSweep, sweepTable, WARM_DAYS, withSensors, type SweepCell } from '../../models/sweep.js';
 import { collectSamples } from '../../models/data/collect.js';
-import { guardedEstimates } from '../../models/evaluate.js';
+import { guardedEstimates, maeDifference } from '../../models/evaluate.js';
 import { FEATURE_INDEX } from '../../gateway/estimation/features.js';
 import type { CalibrationState } from '../../gateway/estimation/self-calibration.js';
 import type { GuardState } from '../../gateway/estimation/model-guard.js';
@@ -19,11 +19,29 @@ describe('model evaluate --sweep', () => {
   it('checks each cell against the aims', () => {
     const poor = DOOR_GRID.find((d) => d.name === 'poor')!;
     const good = DOOR_GRID.find((d) => d.name === 'near-perfect')!;
-    const cell = { door: poor, modelGuarded: { ...metrics(1.4, 0.004), fallbackShare: 0 }, runningSum: metrics(2), cameraOnly: metrics(3) };
-    assert.deepEqual(checkAims(cell), { belowBestBaseline: 0.3, aims: { bias: true, notWorseThanRunningSum: true, belowBestBaseline: true } });
-    assert.deepEqual(checkAims({ ...cell, modelGuarded: { ...metrics(1.5, -0.012), fallbackShare: 0 } }).aims, { bias: false, notWorseThanRunningSum: true, belowBestBaseline: false });
+    const vs = (difference: number, standardError = 0.02) => ({ difference, standardError, vehicleDays: 30 });
+    const guarded = (mae: number, bias: number, v = vs(mae - 2)) => ({ ...metrics(mae, bias), fallbackShare: 0, vsRunningSum: v });
+    const cell = { door: poor, modelGuarded: guarded(1.4, 0.004), runningSum: metrics(2), cameraOnly: metrics(3) };
+    assert.deepEqual(checkAims(cell), { belowBestBaseline: 0.3, aims: { bias: true, notWorseThanRunningSum: true, notWorseWithinNoise: true, belowBestBaseline: true } });
+    assert.deepEqual(checkAims({ ...cell, modelGuarded: guarded(1.5, -0.012) }).aims, { bias: false, notWorseThanRunningSum: true, notWorseWithinNoise: true, belowBestBaseline: false });
     assert.equal(checkAims({ ...cell, door: good }).aims.belowBestBaseline, 'not applicable', 'the 30 % aim is for doors that miss 5 % or more in close succession');
-    assert.equal(checkAims({ ...cell, modelGuarded: { ...metrics(2.01), fallbackShare: 0 } }).aims.notWorseThanRunningSum, false);
+    const slightly = checkAims({ ...cell, modelGuarded: guarded(2.01, 0, vs(0.01, 0.02)) }).aims;
+    assert.equal(slightly.notWorseThanRunningSum, false);
+    assert.equal(slightly.notWorseWithinNoise, true, '0.01 worse with a standard error of 0.02 is within noise');
+    assert.equal(checkAims({ ...cell, modelGuarded: guarded(2.12, 0, vs(0.12, 0.03)) }).aims.notWorseWithinNoise, false, '4 standard errors worse is not');
+  });
+
+  it('takes the MAE difference against the running sum per departure, its standard error over vehicle-days', () => {
+    const sample = (vehicleId: string, truth: number) => ({ scenario: 's', vehicleId, lineId: 'l', features: new Float32Array(0), runningSum: truth, calibratedSum: truth, cameraAfter: undefined, capacity: 100, seats: 30, levels: { medium: 40, high: 80 }, truth });
+    const samples = [sample('a', 10), sample('a', 10), sample('b', 10), sample('b', 10)];
+    // Vehicle a: the first estimator 1 worse on both departures; vehicle b: 3 worse on both.
+    const d = maeDifference(samples, [11, 9, 13, 7], [10, 10, 10, 10]);
+    assert.equal(d.difference, 2);
+    assert.equal(d.vehicleDays, 2);
+    // Cluster sums of (d - 2): -2 and +2; sqrt((4 + 4) x 2 / 1) / 4 = 1.
+    assert.equal(d.standardError, 1);
+    assert.deepEqual(maeDifference(samples.slice(0, 2), [11, 9], [10, 10]), { difference: 1, standardError: 0, vehicleDays: 1 }, 'one vehicle-day: no spread to judge');
+    assert.deepEqual(maeDifference([], [], []), { difference: 0, standardError: 0, vehicleDays: 0 });
   });
 
   it('replaces a scenario\'s sensors by the cell\'s and keeps the rest', () => {
