@@ -8,7 +8,7 @@ import { configureLogging } from '../common/log.js';
 import { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { loadScenario } from '../simulator/scenario.js';
 import { ConfigError } from '../common/errors.js';
-import { evaluateScenario, type MaeDifference, type Metrics } from './evaluate.js';
+import { evaluateScenario, formatMaeDifference, type Metrics } from './evaluate.js';
 import { notWorseMark, runSweep, SWEEP_SCENARIOS, sweepTable, WARM_DAYS } from './sweep.js';
 import { sweepSvg } from './sweep-svg.js';
 import { DEFAULT_PLAN } from './training/plan.js';
@@ -88,17 +88,12 @@ async function single(loaded: OnnxLoadModel, scenario: string, json: string | un
       line(`model ${report.model.version}`.slice(0, 12), report.model),
       line('  × v. scale', report.modelScaled),
       line('  + guard', report.modelGuarded) +
-        `  (running sum on ${(report.modelGuarded.fallbackShare * 100).toFixed(1)} % of departures; MAE against it ${vsText(report.modelGuarded.vsRunningSum)})`,
+        `  (running sum on ${(report.modelGuarded.fallbackShare * 100).toFixed(1)} % of departures; MAE against it ${formatMaeDifference(report.modelGuarded.vsRunningSum)} over ${report.modelGuarded.vsRunningSum.vehicleDays} vehicle-days)`,
       line('running sum', report.baselines.runningSum),
       line('camera only', report.baselines.cameraOnly),
       line('calibr. sum', report.calibratedSum),
     ].join('\n') + '\n',
   );
-}
-
-/** A paired MAE difference as "−0.64 ± 0.05 over 12 vehicle-days" (± one standard error). */
-function vsText(v: MaeDifference): string {
-  return `${v.difference >= 0 ? '+' : '−'}${Math.abs(v.difference).toFixed(2)} ± ${v.standardError.toFixed(2)} over ${v.vehicleDays} vehicle-days`;
 }
 
 async function sweep(loaded: OnnxLoadModel, o: { scenarios?: string; json?: string; svg?: string; cache?: string; warmDays: number; cold?: boolean }): Promise<void> {

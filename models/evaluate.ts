@@ -61,12 +61,20 @@ export function maeDifference(samples: readonly StopSample[], a: ArrayLike<numbe
   const d = samples.map((s, i) => Math.abs(a[i]! - s.truth) - Math.abs(b[i]! - s.truth));
   const difference = mean(d);
   const clusters = new Map<string, number>();
-  samples.forEach((s, i) => clusters.set(guardKey(s), (clusters.get(guardKey(s)) ?? 0) + d[i]! - difference));
+  samples.forEach((s, i) => {
+    const key = guardKey(s);
+    clusters.set(key, (clusters.get(key) ?? 0) + d[i]! - difference);
+  });
   const k = clusters.size;
   let sum = 0;
   for (const c of clusters.values()) sum += c * c;
   const standardError = k > 1 ? Math.sqrt((sum * k) / (k - 1)) / n : 0;
   return { difference: round(difference, 4), standardError: round(standardError, 4), vehicleDays: k };
+}
+
+/** A paired MAE difference as "+0.03 ± 0.08" (± one standard error), for tables and summaries. */
+export function formatMaeDifference(v: MaeDifference): string {
+  return `${v.difference >= 0 ? '+' : '−'}${Math.abs(v.difference).toFixed(2)} ± ${v.standardError.toFixed(2)}`;
 }
 
 export function metrics(samples: readonly StopSample[], estimates: ArrayLike<number>): Metrics {

@@ -20,7 +20,7 @@ import type { OnnxLoadModel } from '../gateway/estimation/onnx-model.js';
 import { loadScenario, type Scenario } from '../simulator/scenario.js';
 import type { CalibrationState } from '../gateway/estimation/self-calibration.js';
 import { collectSamples, type StopSample } from './data/collect.js';
-import { guardedEstimates, modelEstimates, scoreSamples, type MaeDifference, type Metrics, type VehicleState } from './evaluate.js';
+import { formatMaeDifference, guardedEstimates, modelEstimates, scoreSamples, type MaeDifference, type Metrics, type VehicleState } from './evaluate.js';
 
 export interface DoorQuality {
   name: string;
@@ -241,13 +241,11 @@ export async function runSweep(model: OnnxLoadModel, options: SweepOptions = {})
 
 const pct = (v: number, digits = 2) => `${(v * 100).toFixed(digits)} %`;
 const mark = (ok: boolean | 'not applicable') => (ok === 'not applicable' ? '-' : ok ? 'met' : 'MISSED');
-const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
 
 /** The strict aim, and where it is missed, by how much against its noise (MAE difference ± one standard error). */
 export function notWorseMark(c: Pick<SweepCell, 'aims' | 'modelGuarded'>): string {
   if (c.aims.notWorseThanRunningSum) return 'met';
-  const v = c.modelGuarded.vsRunningSum;
-  return `${c.aims.notWorseWithinNoise ? 'within noise' : 'MISSED'} (${signed(v.difference)} ± ${v.standardError.toFixed(2)})`;
+  return `${c.aims.notWorseWithinNoise ? 'within noise' : 'MISSED'} (${formatMaeDifference(c.modelGuarded.vsRunningSum)})`;
 }
 
 /** The sweep as a Markdown table (what the CLI prints and the model card shows). */
